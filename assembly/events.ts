@@ -1,0 +1,141 @@
+// EventEmitter with Node's semantics, closure-free: a listener gets the emitter's arguments, and the
+// emitter itself where Node would have bound `this` (see docs/api.md). Listeners are stored as function
+// references plus their declared arity, so `(chunk) => …` and `(chunk, socket) => …` both work.
+
+class Listener {
+  constructor(
+    public event: string,
+    public fn: usize,        // a function reference of the arity below
+    public arity: i32,
+    public once: bool,
+  ) {}
+}
+
+export class EventEmitter {
+  // Allocated on the first `on`, so an emitter nobody listens to costs one word.
+  private listeners: Array<Listener> | null = null;
+  // Nesting depth of emit(); while > 0 a change to the listeners copies the array first, so the
+  // running emit keeps iterating the registrations it started with (Node's arrayClone, paid only on change).
+  private emitting: i32 = 0;
+
+  on<F>(event: string, listener: F): this {
+    return this.add(event, changetype<usize>(listener), lengthof<F>(), false);
+  }
+
+  addListener<F>(event: string, listener: F): this {
+    return this.add(event, changetype<usize>(listener), lengthof<F>(), false);
+  }
+
+  once<F>(event: string, listener: F): this {
+    return this.add(event, changetype<usize>(listener), lengthof<F>(), true);
+  }
+
+  /** Removes the most recently added registration of `listener` for `event`, as Node does. */
+  off<F>(event: string, listener: F): this {
+    const list = this.mutableListeners();
+    if (list == null) return this;
+    const fn = changetype<usize>(listener);
+    for (let i = list.length - 1; i >= 0; i--) {
+      const l = unchecked(list[i]);
+      if (l.fn == fn && l.event == event) {
+        list.splice(i, 1);
+        break;
+      }
+    }
+    return this;
+  }
+
+  removeListener<F>(event: string, listener: F): this {
+    return this.off<F>(event, listener);
+  }
+
+  removeAllListeners(event: string | null = null): this {
+    const list = this.mutableListeners();
+    if (list == null) return this;
+    if (event == null) {
+      this.listeners = null;
+      return this;
+    }
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (unchecked(list[i]).event == event) list.splice(i, 1);
+    }
+    return this;
+  }
+
+  listenerCount(event: string): i32 {
+    const list = this.listeners;
+    if (list == null) return 0;
+    let n = 0;
+    for (let i = 0, k = list.length; i < k; i++) {
+      if (unchecked(list[i]).event == event) n++;
+    }
+    return n;
+  }
+
+  /** Emits with no argument; listeners may still declare `(emitter)`. */
+  emit(event: string): bool {
+    return this.emitWith<EventEmitter>(event, this);
+  }
+
+  /**
+   * Emits `arg`. Every listener receives `(arg, emitter)` cut to its arity. Like Node, 'error' with no
+   * listener is fatal: the message goes to stderr and the process exits non-zero.
+   */
+  emitWith<A>(event: string, arg: A): bool {
+    const list = this.listeners;
+    if (list == null || !this.hasAny(list, event)) {
+      if (event == "error") uncaught<A>(arg);
+      return false;
+    }
+    this.emitting++;
+    for (let i = 0, k = list.length; i < k; i++) {
+      const l = unchecked(list[i]);
+      if (l.event != event) continue;
+      if (l.once) this.removeRecord(l);
+      const arity = l.arity;
+      if (arity == 0) changetype<() => void>(l.fn)();
+      else if (arity == 1) changetype<(a: A) => void>(l.fn)(arg);
+      else changetype<(a: A, self: EventEmitter) => void>(l.fn)(arg, this);
+    }
+    this.emitting--;
+    return true;
+  }
+
+  private hasAny(list: Array<Listener>, event: string): bool {
+    for (let i = 0, k = list.length; i < k; i++) {
+      if (unchecked(list[i]).event == event) return true;
+    }
+    return false;
+  }
+
+  private add(event: string, fn: usize, arity: i32, once: bool): this {
+    if (arity > 2) abort("an event listener takes at most 2 parameters: (arg, emitter)");
+    let list = this.mutableListeners();
+    if (list == null) this.listeners = list = new Array<Listener>();
+    list.push(new Listener(event, fn, arity, once));
+    return this;
+  }
+
+  private mutableListeners(): Array<Listener> | null {
+    const list = this.listeners;
+    if (list != null && this.emitting > 0) return (this.listeners = list.slice(0));
+    return list;
+  }
+
+  private removeRecord(record: Listener): void {
+    const list = this.mutableListeners();
+    if (list == null) return;
+    const i = list.indexOf(record);
+    if (i >= 0) list.splice(i, 1);
+  }
+}
+
+/** An 'error' nobody listens to ends the process, as in Node; the message names the error. */
+function uncaught<A>(arg: A): void {
+  let message = "Uncaught 'error' event";
+  if (isReference<A>() && arg instanceof Error) {
+    const err = changetype<Error>(arg);
+    message = "Uncaught " + err.name + ": " + err.message;
+  }
+  abort(message);
+}

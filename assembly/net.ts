@@ -1,0 +1,612 @@
+// TCP servers and sockets with Node's `net` semantics (lib/net.js), over non-blocking WASI sockets.
+// Reads land in one pooled buffer that is held only during the read, so an idle connection owns no read
+// buffer; writes go straight to the socket and only the unsent rest is queued.
+import * as wasi from "./wasi";
+import { IoHandle, openIoHandles } from "./handle";
+import { Timer } from "./timers";
+import { Buffer } from "./buffer";
+import { EventEmitter } from "./events";
+import { now, nextTick, queueTick, Task } from "./tasks";
+
+const READ_POOL_SIZE: i32 = 64 * 1024;
+const readPool = memory.data(READ_POOL_SIZE, 16);
+const ENCODE_SCRATCH_SIZE: i32 = 64 * 1024;
+const encodeScratch = memory.data(ENCODE_SCRATCH_SIZE, 16);
+const MAX_IOVECS: i32 = 64;
+const iovecs = memory.data(MAX_IOVECS * 8, 8);
+const READS_PER_WAKEUP: i32 = 32;
+const ACCEPTS_PER_WAKEUP: i32 = 128;
+export const DEFAULT_HIGH_WATER_MARK: i32 = 16 * 1024;
+
+/** An error from the system or the stream machinery; `code` is the errno name (e.g. ECONNRESET). */
+export class NetError extends Error {
+  constructor(public code: string, public syscall: string, public errno: i32 = 0) {
+    super(syscall.length > 0 ? syscall + " " + code : code);
+    this.name = "NetError";
+  }
+}
+
+function systemError(errno: i32, syscall: string): NetError {
+  return new NetError(wasi.errnoName(<u16>errno), syscall, errno);
+}
+
+/**
+ * A consumer that takes a socket's bytes before they become 'data' events, borrowing the read buffer
+ * for the duration of the call (the HTTP server is one). It must copy what it keeps.
+ */
+export abstract class SocketReader {
+  abstract onData(socket: Socket, ptr: usize, len: i32): void;
+  abstract onEnd(socket: Socket): void;
+}
+
+// Socket state bits.
+const FLOWING: u32 = 1 << 0;      // reading wanted (resume(), 'data' listener, pipe or reader)
+const READ_ENDED: u32 = 1 << 1;   // peer's EOF seen
+const WRITE_ENDED: u32 = 1 << 2;  // end() called
+const FINISHED: u32 = 1 << 3;     // our FIN sent
+const DESTROYED: u32 = 1 << 4;
+const NEED_DRAIN: u32 = 1 << 5;
+const HALF_OPEN: u32 = 1 << 6;    // allowHalfOpen
+const HAD_ERROR: u32 = 1 << 7;
+
+export class Socket extends IoHandle {
+  private state: u32 = 0;
+  bytesRead: u64 = 0;
+  bytesWritten: u64 = 0;
+  /** Bytes queued in user space, not yet accepted by the kernel. */
+  writableLength: i32 = 0;
+  writableHighWaterMark: i32 = DEFAULT_HIGH_WATER_MARK;
+  server: Server | null = null;
+  private writeQueue: Array<Uint8Array> | null = null;
+  private writeOffset: i32 = 0; // sent bytes of writeQueue[0]
+  private pipeTarget: Socket | null = null;
+  private pipeSources: Array<Socket> | null = null;
+  private reader: SocketReader | null = null;
+  private idle: IdleTimer | null = null;
+  private pendingError: NetError | null = null;
+
+  constructor(fd: i32, server: Server | null = null) {
+    super();
+    this.server = server;
+    this.attach(fd);
+  }
+
+  // ---- readable side ----
+
+  /** Registers a listener; a 'data' listener starts the flow of data, as in Node. */
+  on<F>(event: string, listener: F): this {
+    super.on<F>(event, listener);
+    if (event == "data") this.resume();
+    return this;
+  }
+
+  pause(): this {
+    this.state &= ~FLOWING;
+    this.watchRead(false);
+    return this;
+  }
+
+  resume(): this {
+    this.state |= FLOWING;
+    if ((this.state & (READ_ENDED | DESTROYED)) == 0) this.watchRead(true);
+    return this;
+  }
+
+  get isPaused(): bool {
+    return (this.state & FLOWING) == 0;
+  }
+
+  get readableEnded(): bool {
+    return (this.state & READ_ENDED) != 0;
+  }
+
+  /** Internal: hands every received byte to `reader` instead of 'data' events. */
+  setReader(reader: SocketReader | null): void {
+    this.reader = reader;
+    if (reader != null) this.resume();
+  }
+
+  /** Sends everything read to `dest`, pausing while `dest` is over its high-water mark. Returns `dest`. */
+  pipe(dest: Socket): Socket {
+    this.pipeTarget = dest;
+    let sources = dest.pipeSources;
+    if (sources == null) dest.pipeSources = sources = new Array<Socket>();
+    if (!sources.includes(this)) sources.push(this);
+    this.resume();
+    return dest;
+  }
+
+  unpipe(): this {
+    const dest = this.pipeTarget;
+    if (dest != null) {
+      const sources = dest.pipeSources;
+      if (sources != null) {
+        const i = sources.indexOf(this);
+        if (i >= 0) sources.splice(i, 1);
+      }
+      this.pipeTarget = null;
+    }
+    return this;
+  }
+
+  onReadable(): void {
+    for (let budget = READS_PER_WAKEUP; budget > 0; budget--) {
+      if ((this.state & (FLOWING | DESTROYED)) != FLOWING) return;
+      const n = wasi.recv(<u32>this.fd, readPool, READ_POOL_SIZE);
+      if (n > 0) {
+        this.bytesRead += n;
+        this.touch();
+        this.deliver(readPool, n);
+        if (n < READ_POOL_SIZE) return; // drained; the next poll says if more came
+      } else if (n == 0) {
+        this.onEof();
+        return;
+      } else if (n == -<i32>wasi.Errno.AGAIN) {
+        return;
+      } else {
+        this.destroy(systemError(-n, "read"));
+        return;
+      }
+    }
+  }
+
+  private deliver(ptr: usize, len: i32): void {
+    const reader = this.reader;
+    if (reader != null) {
+      reader.onData(this, ptr, len);
+      return;
+    }
+    if (this.listenerCount("data") > 0) {
+      this.emitWith<Buffer>("data", Buffer.copyOf(ptr, len));
+      if ((this.state & DESTROYED) != 0) return; // the listener may have destroyed us
+    }
+    const dest = this.pipeTarget;
+    if (dest != null && !dest.writeBytes(ptr, len)) this.pause();
+  }
+
+  private onEof(): void {
+    this.state |= READ_ENDED;
+    this.watchRead(false);
+    const reader = this.reader;
+    if (reader != null) reader.onEnd(this);
+    else this.emit("end");
+    if ((this.state & DESTROYED) != 0) return;
+    const dest = this.pipeTarget;
+    if (dest != null) dest.end();
+    if ((this.state & HALF_OPEN) == 0) this.end();
+    this.maybeClose();
+  }
+
+  // ---- writable side ----
+
+  /** Writes a string (as UTF-8) or bytes. Returns false once the queue passes the high-water mark. */
+  write<T>(data: T): bool {
+    if (isString<T>()) {
+      const text = changetype<string>(data);
+      const len = String.UTF8.byteLength(text);
+      if (len <= ENCODE_SCRATCH_SIZE) {
+        String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, encodeScratch);
+        return this.writeBytes(encodeScratch, len);
+      }
+      const bytes = Buffer.from(text);
+      return this.writeBytes(bytes.dataStart, bytes.length);
+    } else if (data instanceof Uint8Array) {
+      return this.writeBytes(data.dataStart, data.length);
+    } else if (data instanceof ArrayBuffer) {
+      return this.writeBytes(changetype<usize>(data), data.byteLength);
+    }
+    ERROR("Socket.write takes a string, a Uint8Array (Buffer) or an ArrayBuffer");
+    return false;
+  }
+
+  /** Writes `len` bytes at `ptr`, copying only what the kernel doesn't take now. */
+  writeBytes(ptr: usize, len: i32): bool {
+    if ((this.state & (WRITE_ENDED | DESTROYED)) != 0) {
+      this.failSoon(new NetError("ERR_STREAM_WRITE_AFTER_END", "write"));
+      return false;
+    }
+    if (len == 0) return this.writableLength < this.writableHighWaterMark;
+    let sent = 0;
+    if (this.writableLength == 0) {
+      store<u32>(iovecs, <u32>ptr);
+      store<u32>(iovecs, <u32>len, 4);
+      const n = wasi.sendv(<u32>this.fd, iovecs, 1);
+      if (n >= 0) {
+        sent = n;
+        this.bytesWritten += n;
+        this.touch();
+      } else if (n != -<i32>wasi.Errno.AGAIN) {
+        this.destroy(systemError(-n, "write"));
+        return false;
+      }
+    }
+    if (sent < len) this.enqueue(ptr + sent, len - sent);
+    if (this.writableLength < this.writableHighWaterMark) return true;
+    this.state |= NEED_DRAIN;
+    return false;
+  }
+
+  private enqueue(ptr: usize, len: i32): void {
+    let queue = this.writeQueue;
+    if (queue == null) this.writeQueue = queue = new Array<Uint8Array>();
+    queue.push(Buffer.copyOf(ptr, len));
+    this.writableLength += len;
+    this.watchWrite(true);
+  }
+
+  onWritable(): void {
+    const queue = this.writeQueue;
+    if (queue != null && this.writableLength > 0) {
+      let count = min(queue.length, MAX_IOVECS);
+      for (let i = 0; i < count; i++) {
+        const chunk = unchecked(queue[i]);
+        const skip = i == 0 ? this.writeOffset : 0;
+        store<u32>(iovecs + (<usize>i << 3), <u32>(chunk.dataStart + skip));
+        store<u32>(iovecs + (<usize>i << 3), <u32>(chunk.length - skip), 4);
+      }
+      const n = wasi.sendv(<u32>this.fd, iovecs, <u32>count);
+      if (n < 0) {
+        if (n != -<i32>wasi.Errno.AGAIN) this.destroy(systemError(-n, "write"));
+        return;
+      }
+      this.bytesWritten += n;
+      this.writableLength -= n;
+      this.touch();
+      this.consumeQueue(queue, n);
+      if (this.writableLength > 0) return;
+    }
+    this.watchWrite(false);
+    this.afterFlush();
+  }
+
+  private consumeQueue(queue: Array<Uint8Array>, sent: i32): void {
+    let done = 0;
+    let offset = this.writeOffset + sent;
+    while (done < queue.length) {
+      const size = unchecked(queue[done]).length;
+      if (offset < size) break;
+      offset -= size;
+      done++;
+    }
+    if (done > 0) queue.splice(0, done);
+    this.writeOffset = offset;
+  }
+
+  /** The queue is empty: report 'drain', send the FIN that end() deferred, wake paused pipe sources. */
+  private afterFlush(): void {
+    if ((this.state & WRITE_ENDED) != 0) {
+      this.finish();
+      return;
+    }
+    if ((this.state & NEED_DRAIN) != 0) {
+      this.state &= ~NEED_DRAIN;
+      const sources = this.pipeSources;
+      if (sources != null) {
+        for (let i = 0, k = sources.length; i < k; i++) unchecked(sources[i]).resume();
+      }
+      this.emit("drain");
+    }
+  }
+
+  /** Half-closes: queued data is sent, then FIN. Optional last data. */
+  end<T = string | null>(data: T = changetype<T>(0)): this {
+    if ((this.state & (WRITE_ENDED | DESTROYED)) != 0) return this;
+    if (!isNullable<T>() || changetype<usize>(data) != 0) this.write<T>(data);
+    this.state |= WRITE_ENDED;
+    if (this.writableLength == 0) this.finish();
+    return this;
+  }
+
+  private finish(): void {
+    if ((this.state & (FINISHED | DESTROYED)) != 0) return;
+    this.state |= FINISHED;
+    wasi.shutdownWrite(<u32>this.fd); // a peer that already left makes this fail harmlessly
+    this.emit("finish");
+    this.maybeClose();
+  }
+
+  get writableEnded(): bool {
+    return (this.state & WRITE_ENDED) != 0;
+  }
+
+  get writableFinished(): bool {
+    return (this.state & FINISHED) != 0;
+  }
+
+  get writableNeedDrain(): bool {
+    return (this.state & NEED_DRAIN) != 0;
+  }
+
+  // ---- lifetime ----
+
+  setAllowHalfOpen(allow: bool): this {
+    if (allow) this.state |= HALF_OPEN;
+    else this.state &= ~HALF_OPEN;
+    return this;
+  }
+
+  /** Emits 'timeout' after `ms` without reads or writes (0 turns it off). It does not close the socket. */
+  setTimeout(ms: i32): this {
+    let idle = this.idle;
+    if (ms <= 0) {
+      if (idle != null) idle.disarm();
+      return this;
+    }
+    if (idle == null) {
+      this.idle = idle = new IdleTimer(this);
+      idle.unref(); // the socket, not its timer, keeps the loop alive
+    }
+    idle.timeout = ms;
+    idle.lastActive = now();
+    idle.arm(ms);
+    return this;
+  }
+
+  @inline private touch(): void {
+    const idle = this.idle;
+    if (idle != null) idle.lastActive = now();
+  }
+
+  get destroyed(): bool {
+    return (this.state & DESTROYED) != 0;
+  }
+
+  /** Closes at once, dropping queued writes; 'error' (if `err`) then 'close' follow in the close phase. */
+  destroy(err: NetError | null = null): this {
+    if ((this.state & DESTROYED) != 0) return this;
+    this.state |= DESTROYED;
+    if (err != null) {
+      this.state |= HAD_ERROR;
+      this.pendingError = err;
+    }
+    const idle = this.idle;
+    if (idle != null) idle.disarm();
+    this.writeQueue = null;
+    this.writableLength = 0;
+    this.unpipe();
+    this.closeHandle();
+    return this;
+  }
+
+  /** Both directions done: release the fd (Node's autoDestroy). */
+  private maybeClose(): void {
+    const done = READ_ENDED | FINISHED;
+    if ((this.state & done) == done) this.destroy();
+  }
+
+  onClose(): void {
+    const err = this.pendingError;
+    if (err != null) {
+      this.pendingError = null;
+      this.emitWith<NetError>("error", err);
+    }
+    this.emitWith<bool>("close", (this.state & HAD_ERROR) != 0);
+    const server = this.server;
+    if (server != null) server.connectionClosed();
+    this.pipeSources = null;
+    this.reader = null;
+  }
+
+  /** Reports an error from a call that must not emit synchronously (Node's emitErrorNT). */
+  private failSoon(err: NetError): void {
+    queueTick(new EmitErrorSoon(this, err));
+  }
+}
+
+/** Emits an 'error' on the next tick, so a call never emits before its caller could listen. */
+class EmitErrorSoon extends Task {
+  constructor(private target: EventEmitter, private err: NetError) {
+    super();
+  }
+  run(): void {
+    this.target.emitWith<NetError>("error", this.err);
+  }
+}
+
+/** Fires at most once per idle period: activity only moves `lastActive`, the timer re-arms lazily. */
+class IdleTimer extends Timer {
+  timeout: i32 = 0;
+  lastActive: i64 = 0;
+  constructor(private socket: Socket) {
+    super();
+  }
+  fire(): void {
+    const remaining = this.lastActive + this.timeout - now();
+    if (remaining > 0) {
+      this.arm(remaining);
+      return;
+    }
+    this._deactivate();
+    this.socket.emit("timeout");
+  }
+}
+
+// ---- servers ----
+
+/** A granted listening socket, as the host named it in EVENTIDE_LISTEN. */
+export class AddressInfo {
+  constructor(public fd: i32, public address: string, public port: i32) {}
+  get family(): string {
+    return this.address.includes(":") ? "IPv6" : "IPv4";
+  }
+}
+
+let granted: Array<AddressInfo> | null = null;
+const claimed = new Set<i32>();
+
+/** EVENTIDE_LISTEN entries, or else every socket among fds 3, 4, … (address unknown). */
+export function grantedListeners(): Array<AddressInfo> {
+  let list = granted;
+  if (list != null) return list;
+  granted = list = new Array<AddressInfo>();
+  if (process.env.has("EVENTIDE_LISTEN")) {
+    const entries = process.env.get("EVENTIDE_LISTEN").split(",");
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i].trim();
+      if (entry.length == 0) continue;
+      const eq = entry.indexOf("=");
+      const colon = entry.lastIndexOf(":");
+      if (eq <= 0 || colon <= eq) abort("EVENTIDE_LISTEN entry '" + entry + "' is not fd=host:port");
+      let host = entry.substring(eq + 1, colon);
+      if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length - 1);
+      list.push(new AddressInfo(I32.parseInt(entry.substring(0, eq)), host, I32.parseInt(entry.substring(colon + 1))));
+    }
+    return list;
+  }
+  for (let fd = 3; ; fd++) {
+    const type = wasi.fileType(fd);
+    if (type < 0) break;
+    if (type == wasi.FILETYPE_SOCKET_STREAM) list.push(new AddressInfo(fd, "", 0));
+  }
+  return list;
+}
+
+const NO_LISTENER_HELP =
+  "no listening socket was granted to this module. Under wasmtime: wasmtime run -S preview2=n -S tcplisten=127.0.0.1:PORT app.wasm; " +
+  "with eventide: eventide run app.wasm --listen 127.0.0.1:PORT";
+
+function findListener(port: i32, host: string): AddressInfo | null {
+  const list = grantedListeners();
+  let unnamed = 0;
+  for (let i = 0; i < list.length; i++) {
+    const l = list[i];
+    if (claimed.has(l.fd)) continue;
+    if (l.address.length == 0) unnamed++;
+    else if (l.port == port && (host.length == 0 || host == l.address || (host == "localhost" && isLoopback(l.address)))) return l;
+  }
+  // Sockets with no name (wasmtime's tcplisten without EVENTIDE_LISTEN): exactly one is unambiguous.
+  if (unnamed == 1) {
+    for (let i = 0; i < list.length; i++) {
+      const l = list[i];
+      if (!claimed.has(l.fd) && l.address.length == 0) return l;
+    }
+  }
+  return null;
+}
+
+function isLoopback(address: string): bool {
+  return address == "::1" || address.startsWith("127.");
+}
+
+export class Server extends IoHandle {
+  /** Connections beyond this many are closed on arrival ('drop'); 0 = no limit. */
+  maxConnections: i32 = 0;
+  private connectionCount: i32 = 0;
+  private listening_: bool = false;
+  private closing: bool = false;
+  private info: AddressInfo | null = null;
+
+  /**
+   * Binds to the granted listening socket for `port` (and `host`). WebAssembly modules can't open ports:
+   * the host grants them (see docs/api.md). 'listening' (and `callback`) or 'error' follow asynchronously.
+   */
+  listen(port: i32 = 0, host: string = "", callback: ((server: Server) => void) | null = null): this {
+    if (callback != null) this.once("listening", callback);
+    if (this.listening_) {
+      this.failSoon(new NetError("ERR_SERVER_ALREADY_LISTEN", "listen"));
+      return this;
+    }
+    const info = findListener(port, host);
+    if (info == null) {
+      const what = host.length > 0 ? host + ":" + port.toString() : "port " + port.toString();
+      this.failSoon(new NetError("EADDRNOTAVAIL", "listen " + what + ": " + NO_LISTENER_HELP));
+      return this;
+    }
+    claimed.add(info.fd);
+    this.info = info.address.length > 0 ? info : new AddressInfo(info.fd, host, port);
+    wasi.setNonBlocking(<u32>info.fd);
+    this.attach(info.fd);
+    this.listening_ = true;
+    this.watchRead(true);
+    nextTick<Server>(emitListening, this);
+    return this;
+  }
+
+  get listening(): bool {
+    return this.listening_;
+  }
+
+  address(): AddressInfo | null {
+    return this.listening_ ? this.info : null;
+  }
+
+  get connections(): i32 {
+    return this.connectionCount;
+  }
+
+  onReadable(): void {
+    for (let budget = ACCEPTS_PER_WAKEUP; budget > 0 && this.fd >= 0; budget--) {
+      const fd = wasi.accept(<u32>this.fd);
+      if (fd < 0) {
+        if (fd != -<i32>wasi.Errno.AGAIN) this.emitWith<NetError>("error", systemError(-fd, "accept"));
+        return;
+      }
+      if (this.maxConnections > 0 && this.connectionCount >= this.maxConnections) {
+        wasi.close(<u32>fd);
+        this.emit("drop");
+        continue;
+      }
+      this.connectionCount++;
+      this.onConnection(new Socket(fd, this));
+    }
+  }
+
+  /** A new connection; subclasses (the HTTP server) take it over here. */
+  protected onConnection(socket: Socket): void {
+    this.emitWith<Socket>("connection", socket);
+  }
+
+  onWritable(): void {}
+
+  /** Stops accepting; 'close' follows once every connection has ended. */
+  close(callback: ((server: Server) => void) | null = null): this {
+    if (callback != null) this.once("close", callback);
+    if (!this.listening_) {
+      if (!this.closing) this.failSoon(new NetError("ERR_SERVER_NOT_RUNNING", "close"));
+      return this;
+    }
+    this.listening_ = false;
+    this.closing = true;
+    this.closeHandle();
+    return this;
+  }
+
+  onClose(): void {
+    this.emitCloseIfDrained();
+  }
+
+  connectionClosed(): void {
+    this.connectionCount--;
+    if (this.closing) this.emitCloseIfDrained();
+  }
+
+  private emitCloseIfDrained(): void {
+    if (this.fd >= 0 || this.connectionCount > 0 || !this.closing) return;
+    this.closing = false;
+    this.emit("close");
+  }
+
+  private failSoon(err: NetError): void {
+    queueTick(new EmitErrorSoon(this, err));
+  }
+}
+
+function emitListening(server: Server): void {
+  server.emit("listening");
+}
+
+/** net.createServer((socket) => …): the listener gets every new connection. */
+export function createServer<F>(connectionListener: F): Server {
+  const server = new Server();
+  server.on<F>("connection", connectionListener);
+  return server;
+}
+
+/** Graceful stop: every listening server stops accepting; connections finish on their own. */
+export function closeAllServers(): void {
+  const handles = openIoHandles().slice(0);
+  for (let i = 0; i < handles.length; i++) {
+    const h = handles[i];
+    if (h instanceof Server) changetype<Server>(h).close();
+  }
+}

@@ -1,0 +1,194 @@
+// The runtime's one door to the operating system: every WASI call our modules make goes through here,
+// so a WASI 0.2 (sockets proposal) backend can later sit beside this file without touching net or loop.
+
+@external("wasi_snapshot_preview1", "poll_oneoff")
+declare function poll_oneoff(subscriptions: usize, events: usize, count: u32, eventCountOut: usize): u16;
+@external("wasi_snapshot_preview1", "sock_accept")
+declare function sock_accept(fd: u32, flags: u16, fdOut: usize): u16;
+@external("wasi_snapshot_preview1", "sock_recv")
+declare function sock_recv(fd: u32, iovs: usize, iovsLen: u32, flags: u16, lenOut: usize, flagsOut: usize): u16;
+@external("wasi_snapshot_preview1", "sock_send")
+declare function sock_send(fd: u32, iovs: usize, iovsLen: u32, flags: u16, lenOut: usize): u16;
+@external("wasi_snapshot_preview1", "sock_shutdown")
+declare function sock_shutdown(fd: u32, how: u8): u16;
+@external("wasi_snapshot_preview1", "fd_close")
+declare function fd_close(fd: u32): u16;
+@external("wasi_snapshot_preview1", "fd_fdstat_get")
+declare function fd_fdstat_get(fd: u32, statOut: usize): u16;
+@external("wasi_snapshot_preview1", "fd_fdstat_set_flags")
+declare function fd_fdstat_set_flags(fd: u32, flags: u16): u16;
+@external("wasi_snapshot_preview1", "clock_time_get")
+declare function clock_time_get(clock: u32, precision: u64, timeOut: usize): u16;
+
+export namespace Errno {
+  export const SUCCESS: u16 = 0;
+  export const AGAIN: u16 = 6;
+  export const BADF: u16 = 8;
+  export const CONNABORTED: u16 = 13;
+  export const CONNRESET: u16 = 15;
+  export const INTR: u16 = 27;
+  export const INVAL: u16 = 28;
+  export const NOTCONN: u16 = 53;
+  export const NOTSOCK: u16 = 57;
+  export const PIPE: u16 = 64;
+  export const TIMEDOUT: u16 = 73;
+}
+
+/** POSIX-style name of a WASI errno, as Node puts in `err.code`. */
+export function errnoName(errno: u16): string {
+  switch (errno) {
+    case 2: return "EACCES";
+    case 3: return "EADDRINUSE";
+    case 4: return "EADDRNOTAVAIL";
+    case 6: return "EAGAIN";
+    case 8: return "EBADF";
+    case 13: return "ECONNABORTED";
+    case 14: return "ECONNREFUSED";
+    case 15: return "ECONNRESET";
+    case 27: return "EINTR";
+    case 28: return "EINVAL";
+    case 29: return "EIO";
+    case 41: return "EMFILE";
+    case 48: return "ENOMEM";
+    case 52: return "ENOSYS";
+    case 53: return "ENOTCONN";
+    case 57: return "ENOTSOCK";
+    case 58: return "ENOTSUP";
+    case 63: return "EPERM";
+    case 64: return "EPIPE";
+    case 73: return "ETIMEDOUT";
+    default: return "WASI_ERRNO_" + errno.toString();
+  }
+}
+
+// Scratch words for out-parameters and the single iovec; the runtime is single-threaded.
+const scratch = memory.data(32);
+const IOV = scratch;          // iovec { buf: u32, len: u32 }
+const OUT_A = scratch + 16;   // u32 or u64 out-parameter
+const OUT_B = scratch + 24;
+
+export const FILETYPE_SOCKET_STREAM: u8 = 6;
+const FDFLAGS_NONBLOCK: u16 = 4;
+const SDFLAGS_WR: u8 = 2;
+const CLOCK_MONOTONIC: u32 = 1;
+
+/** Monotonic time in nanoseconds. */
+export function monotonicNs(): u64 {
+  clock_time_get(CLOCK_MONOTONIC, 1000, OUT_A);
+  return load<u64>(OUT_A);
+}
+
+/** The fd's WASI filetype, or -1 when it is not open. */
+export function fileType(fd: u32): i32 {
+  const stat = scratch; // fdstat is 24 bytes; IOV is not in use here
+  if (fd_fdstat_get(fd, stat) != Errno.SUCCESS) return -1;
+  return <i32>load<u8>(stat);
+}
+
+export function setNonBlocking(fd: u32): u16 {
+  return fd_fdstat_set_flags(fd, FDFLAGS_NONBLOCK);
+}
+
+/** Accepts one pending connection: the new fd, or -errno (-Errno.AGAIN when none is pending). */
+export function accept(listenFd: u32): i32 {
+  const err = sock_accept(listenFd, FDFLAGS_NONBLOCK, OUT_A);
+  return err == Errno.SUCCESS ? <i32>load<u32>(OUT_A) : -<i32>err;
+}
+
+/** Receives into [ptr, ptr+len): bytes read (0 = end of stream), or -errno. */
+export function recv(fd: u32, ptr: usize, len: u32): i32 {
+  store<u32>(IOV, <u32>ptr);
+  store<u32>(IOV, len, 4);
+  const err = sock_recv(fd, IOV, 1, 0, OUT_A, OUT_B);
+  return err == Errno.SUCCESS ? <i32>load<u32>(OUT_A) : -<i32>err;
+}
+
+/** Sends a gathered write of `count` iovecs laid out at `iovs`: bytes sent, or -errno. */
+export function sendv(fd: u32, iovs: usize, count: u32): i32 {
+  const err = sock_send(fd, iovs, count, 0, OUT_A);
+  return err == Errno.SUCCESS ? <i32>load<u32>(OUT_A) : -<i32>err;
+}
+
+export function shutdownWrite(fd: u32): u16 {
+  return sock_shutdown(fd, SDFLAGS_WR);
+}
+
+export function close(fd: u32): u16 {
+  return fd_close(fd);
+}
+
+// ---- poll_oneoff: a subscription array kept across iterations, deleted from by swap-with-last ----
+
+const SUB_SIZE: usize = 48;
+const EVENT_SIZE: usize = 32;
+export const EVENTTYPE_CLOCK: u8 = 0;
+export const EVENTTYPE_FD_READ: u8 = 1;
+export const EVENTTYPE_FD_WRITE: u8 = 2;
+
+let subs: usize = 0;        // SUB_SIZE * capacity bytes; the last slot is reserved for the clock
+let events: usize = 0;
+let capacity: i32 = 0;
+let count: i32 = 0;         // fd subscriptions in use
+
+function ensureCapacity(needed: i32): void {
+  if (needed <= capacity) return;
+  let next = max(capacity * 2, 64);
+  while (next < needed) next <<= 1;
+  subs = subs == 0 ? heap.alloc(<usize>next * SUB_SIZE) : heap.realloc(subs, <usize>next * SUB_SIZE);
+  events = events == 0 ? heap.alloc(<usize>next * EVENT_SIZE) : heap.realloc(events, <usize>next * EVENT_SIZE);
+  capacity = next;
+}
+
+/** Adds an fd_read or fd_write subscription; returns its slot. `token` comes back with the event. */
+export function subscribe(fd: u32, type: u8, token: u64): i32 {
+  ensureCapacity(count + 2); // + the clock slot
+  const slot = count++;
+  const sub = subs + <usize>slot * SUB_SIZE;
+  store<u64>(sub, token);
+  store<u8>(sub, type, 8);
+  store<u32>(sub, fd, 16);
+  return slot;
+}
+
+/** Removes a slot by moving the last subscription into it; returns the token of the moved one (or 0). */
+export function unsubscribe(slot: i32): u64 {
+  const last = --count;
+  if (slot == last) return 0;
+  const dst = subs + <usize>slot * SUB_SIZE;
+  memory.copy(dst, subs + <usize>last * SUB_SIZE, SUB_SIZE);
+  return load<u64>(dst);
+}
+
+export function subscriptionCount(): i32 {
+  return count;
+}
+
+/** Polls every subscription; `timeoutNs` < 0 waits without a clock. Returns the number of events. */
+export function poll(timeoutNs: i64): i32 {
+  let n = count;
+  // Nothing to wait on but the loop is alive (e.g. every socket paused): sleep in long steps, as Node
+  // would sleep, rather than spin.
+  if (n == 0 && timeoutNs < 0) timeoutNs = 3_600_000_000_000;
+  if (timeoutNs >= 0) {
+    ensureCapacity(n + 1);
+    const clock = subs + <usize>n * SUB_SIZE;
+    store<u64>(clock, 0);
+    store<u8>(clock, EVENTTYPE_CLOCK, 8);
+    store<u32>(clock, CLOCK_MONOTONIC, 16);
+    store<u64>(clock, <u64>timeoutNs, 24);
+    store<u64>(clock, 0, 32); // precision
+    store<u16>(clock, 0, 40); // relative
+    n++;
+  }
+  if (n == 0) return 0;
+  const err = poll_oneoff(subs, events, <u32>n, OUT_A);
+  if (err != Errno.SUCCESS) {
+    if (err == Errno.INTR) return 0;
+    abort("poll_oneoff failed: " + errnoName(err));
+  }
+  return <i32>load<u32>(OUT_A);
+}
+
+export function eventToken(i: i32): u64 { return load<u64>(events + <usize>i * EVENT_SIZE); }
+export function eventError(i: i32): u16 { return load<u16>(events + <usize>i * EVENT_SIZE, 8); }
+export function eventType(i: i32): u8 { return load<u8>(events + <usize>i * EVENT_SIZE, 10); }
