@@ -2,6 +2,8 @@
 // emitter itself where Node would have bound `this` (see docs/api.md). Listeners are stored as function
 // references plus their declared arity, so `(chunk) => …` and `(chunk, socket) => …` both work.
 
+import { fatal } from "./wasi";
+
 class Listener {
   constructor(
     public event: string,
@@ -130,12 +132,12 @@ export class EventEmitter {
   }
 }
 
-/** An 'error' nobody listens to ends the process, as in Node; the message names the error. */
+/** An 'error' nobody listens to ends the process with exit code 1, as in Node; the message names the error. */
 function uncaught<A>(arg: A): void {
   let message = "Uncaught 'error' event";
   if (isReference<A>() && arg instanceof Error) {
     const err = changetype<Error>(arg);
     message = "Uncaught " + err.name + ": " + err.message;
   }
-  abort(message);
+  fatal(message);
 }

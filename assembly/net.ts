@@ -467,21 +467,17 @@ const NO_LISTENER_HELP =
 
 function findListener(port: i32, host: string): AddressInfo | null {
   const list = grantedListeners();
-  let unnamed = 0;
+  let unclaimed: AddressInfo | null = null;
+  let unclaimedCount = 0;
   for (let i = 0; i < list.length; i++) {
     const l = list[i];
     if (claimed.has(l.fd)) continue;
-    if (l.address.length == 0) unnamed++;
-    else if (l.port == port && (host.length == 0 || host == l.address || (host == "localhost" && isLoopback(l.address)))) return l;
+    if (l.port == port && (host.length == 0 || host == l.address || (host == "localhost" && isLoopback(l.address)))) return l;
+    unclaimed = l;
+    unclaimedCount++;
   }
-  // Sockets with no name (wasmtime's tcplisten without EVENTIDE_LISTEN): exactly one is unambiguous.
-  if (unnamed == 1) {
-    for (let i = 0; i < list.length; i++) {
-      const l = list[i];
-      if (!claimed.has(l.fd) && l.address.length == 0) return l;
-    }
-  }
-  return null;
+  // The operator decides where the app listens: a single granted socket serves whatever port the app asks for.
+  return unclaimedCount == 1 ? unclaimed : null;
 }
 
 function isLoopback(address: string): bool {
@@ -513,7 +509,7 @@ export class Server extends IoHandle {
       return this;
     }
     claimed.add(info.fd);
-    this.info = info.address.length > 0 ? info : new AddressInfo(info.fd, host, port);
+    this.info = info.address.length > 0 ? info : new AddressInfo(info.fd, host, port); // unnamed: all we know
     wasi.setNonBlocking(<u32>info.fd);
     this.attach(info.fd);
     this.listening_ = true;

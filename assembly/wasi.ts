@@ -17,6 +17,10 @@ declare function fd_close(fd: u32): u16;
 declare function fd_fdstat_get(fd: u32, statOut: usize): u16;
 @external("wasi_snapshot_preview1", "fd_fdstat_set_flags")
 declare function fd_fdstat_set_flags(fd: u32, flags: u16): u16;
+@external("wasi_snapshot_preview1", "fd_write")
+declare function fd_write(fd: u32, iovs: usize, iovsLen: u32, writtenOut: usize): u16;
+@external("wasi_snapshot_preview1", "proc_exit")
+declare function proc_exit(code: u32): void;
 @external("wasi_snapshot_preview1", "clock_time_get")
 declare function clock_time_get(clock: u32, precision: u64, timeOut: usize): u16;
 
@@ -71,6 +75,15 @@ export const FILETYPE_SOCKET_STREAM: u8 = 6;
 const FDFLAGS_NONBLOCK: u16 = 4;
 const SDFLAGS_WR: u8 = 2;
 const CLOCK_MONOTONIC: u32 = 1;
+
+/** Prints `message` and a newline to stderr and exits with status 1 (an uncaught error, as in Node). */
+export function fatal(message: string): void {
+  const text = String.UTF8.encode(message + "\n");
+  store<u32>(IOV, <u32>changetype<usize>(text));
+  store<u32>(IOV, <u32>text.byteLength, 4);
+  fd_write(2, IOV, 1, OUT_A);
+  proc_exit(1);
+}
 
 /** Monotonic time in nanoseconds. */
 export function monotonicNs(): u64 {

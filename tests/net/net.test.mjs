@@ -1,0 +1,128 @@
+// The foundation under real engines: the echo example and test apps over real loopback sockets.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { readFileSync } from "node:fs";
+import { ENGINES, startApp } from "../helpers/engines.mjs";
+
+const ECHO = "dist/examples/echo-tcp.wasm";
+const PROBE = "dist/tests/apps/net-probe.wasm";
+const GREETING = "Echo server\r\n";
+
+/** Connects, sends `payload` (then half-closes unless keepOpen), and collects everything until EOF. */
+function exchange(port, payload, { readDelayMs = 0, keepOpen = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    const s = connect(port, "127.0.0.1");
+    s.on("data", (d) => {
+      chunks.push(d);
+      if (readDelayMs) { s.pause(); setTimeout(() => s.resume(), readDelayMs); }
+    });
+    s.on("end", () => resolve(Buffer.concat(chunks)));
+    s.on("error", reject);
+    s.on("connect", () => (keepOpen ? s.write(payload) : s.end(payload)));
+    s.setTimeout(30_000, () => { s.destroy(); reject(new Error("exchange timed out")); });
+  });
+}
+
+function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : 0;
+}
+
+for (const engine of ENGINES) {
+  describe(`net under ${engine}`, () => {
+    let echo;
+    before(async () => { echo = await startApp(ECHO, { engine }); });
+    after(async () => { await echo.kill(); });
+
+    it("greets and echoes, then closes after the client half-closes", async () => {
+      const got = await exchange(echo.port, "hello\n");
+      assert.equal(got.toString(), GREETING + "hello\n");
+    });
+
+    it("echoes 16 MB through a slow reader intact, with bounded memory (backpressure)", async () => {
+      const payload = Buffer.alloc(16 << 20);
+      for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE(i, i);
+      const before = rssKiB(echo.child.pid);
+      const got = await exchange(echo.port, payload, { readDelayMs: 1 });
+      assert.equal(got.length, GREETING.length + payload.length);
+      assert.ok(got.subarray(GREETING.length).equals(payload), "echoed bytes differ");
+      const grownKiB = rssKiB(echo.child.pid) - before;
+      assert.ok(grownKiB < 12 * 1024, `server RSS grew ${grownKiB} KiB while echoing 16 MiB`);
+    });
+
+    it("serves 200 concurrent clients", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => exchange(echo.port, `client ${i} says hi\n`)),
+      );
+      results.forEach((got, i) => assert.equal(got.toString(), `${GREETING}client ${i} says hi\n`));
+    });
+
+    it("survives garbage, resets mid-write and abrupt disconnects, and keeps serving", async () => {
+      const junk = Buffer.alloc(256 * 1024);
+      for (let i = 0; i < junk.length; i++) junk[i] = (i * 7919) & 0xff;
+      await Promise.all(Array.from({ length: 50 }, (_, i) => new Promise((resolve) => {
+        const s = connect(echo.port, "127.0.0.1", () => {
+          if (i % 3 === 0) s.destroy();                                   // gone at once
+          else if (i % 3 === 1) { s.write(junk); s.resetAndDestroy(); }   // RST while data is in flight
+          else { s.write(junk); setTimeout(() => s.resetAndDestroy(), 5); }
+        });
+        s.on("error", () => {});
+        s.on("close", resolve);
+      })));
+      const got = await exchange(echo.port, "still there?\n");
+      assert.equal(got.toString(), GREETING + "still there?\n");
+      assert.equal(echo.child.exitCode, null, "server exited: " + echo.stderr);
+    });
+  });
+
+  describe(`socket semantics under ${engine}`, () => {
+    let probe;
+    before(async () => { probe = await startApp(PROBE, { engine }); });
+    after(async () => { await probe.kill(); });
+
+    it("half-close: the server still writes after the client's FIN", async () => {
+      const got = await exchange(probe.port, Buffer.alloc(100_000, 1));
+      assert.equal(got.toString(), "received 100000\n");
+    });
+
+    it("idle timeout emits 'timeout' after the socket goes quiet", async () => {
+      const started = Date.now();
+      const got = await exchange(probe.port, "T", { keepOpen: true });
+      assert.equal(got.toString(), "timeout\n");
+      assert.ok(Date.now() - started >= 90, "timed out too early");
+    });
+  });
+
+  describe(`process lifecycle under ${engine}`, () => {
+    it("runs timers in order and exits 0 when nothing is left", async () => {
+      const app = await startApp("dist/examples/timers.wasm", { engine, listen: false });
+      const { code } = await app.exited;
+      assert.equal(code, 0, app.stderr);
+      assert.deepEqual(app.stdout.trim().split("\n"), [
+        "script done; the loop starts now", "nextTick", "immediate", "interval 1",
+        "timeout 10ms with an argument", "interval 2", "interval 3", "interval 4",
+        "interval cleared", "timeout 30ms",
+      ]);
+    });
+
+    it("exits with process.exitCode", async () => {
+      const app = await startApp("dist/tests/apps/exit-code.wasm", { engine, listen: false });
+      assert.equal((await app.exited).code, 3);
+    });
+
+    it("an unhandled 'error' prints it and exits 1", async () => {
+      const app = await startApp("dist/tests/apps/uncaught-error.wasm", { engine, listen: false });
+      assert.equal((await app.exited).code, 1);
+      assert.match(app.stderr, /Uncaught Error: the disk is full of eels/);
+    });
+
+    it("listen() without a granted socket names the flag that grants one", async () => {
+      const app = await startApp(ECHO, { engine, listen: false });
+      assert.equal((await app.exited).code, 1);
+      assert.match(app.stderr, /tcplisten=127\.0\.0\.1:PORT/);
+      assert.match(app.stderr, /--listen/);
+    });
+  });
+}
