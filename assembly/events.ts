@@ -81,12 +81,17 @@ export class EventEmitter {
 
   /**
    * Emits `arg`. Every listener receives `(arg, emitter)` cut to its arity. Like Node, 'error' with no
-   * listener is fatal: the message goes to stderr and the process exits non-zero.
+   * listener is fatal: the message goes to stderr and the process exits with status 1.
    */
   emitWith<A>(event: string, arg: A): bool {
+    return this.emitPair<A, EventEmitter>(event, arg, this);
+  }
+
+  /** Emits two arguments, e.g. HTTP's `(req, res)`; listeners receive `(a, b, emitter)` cut to their arity. */
+  emitPair<A, B>(event: string, a: A, b: B): bool {
     const list = this.listeners;
     if (list == null || !this.hasAny(list, event)) {
-      if (event == "error") uncaught<A>(arg);
+      if (event == "error") uncaught<A>(a);
       return false;
     }
     this.emitting++;
@@ -96,8 +101,9 @@ export class EventEmitter {
       if (l.once) this.removeRecord(l);
       const arity = l.arity;
       if (arity == 0) changetype<() => void>(l.fn)();
-      else if (arity == 1) changetype<(a: A) => void>(l.fn)(arg);
-      else changetype<(a: A, self: EventEmitter) => void>(l.fn)(arg, this);
+      else if (arity == 1) changetype<(a: A) => void>(l.fn)(a);
+      else if (arity == 2) changetype<(a: A, b: B) => void>(l.fn)(a, b);
+      else changetype<(a: A, b: B, self: EventEmitter) => void>(l.fn)(a, b, this);
     }
     this.emitting--;
     return true;
@@ -111,7 +117,7 @@ export class EventEmitter {
   }
 
   private add(event: string, fn: usize, arity: i32, once: bool): this {
-    if (arity > 2) abort("an event listener takes at most 2 parameters: (arg, emitter)");
+    if (arity > 3) abort("an event listener takes at most 3 parameters");
     let list = this.mutableListeners();
     if (list == null) this.listeners = list = new Array<Listener>();
     list.push(new Listener(event, fn, arity, once));

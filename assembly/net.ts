@@ -37,6 +37,10 @@ function systemError(errno: i32, syscall: string): NetError {
 export abstract class SocketReader {
   abstract onData(socket: Socket, ptr: usize, len: i32): void;
   abstract onEnd(socket: Socket): void;
+  /** The write queue emptied after the high-water mark was passed. */
+  onDrain(socket: Socket): void {}
+  /** The socket closed (after 'error', before 'close'). */
+  onClose(socket: Socket): void {}
 }
 
 // Socket state bits.
@@ -98,6 +102,10 @@ export class Socket extends IoHandle {
 
   get readableEnded(): bool {
     return (this.state & READ_ENDED) != 0;
+  }
+
+  get currentReader(): SocketReader | null {
+    return this.reader;
   }
 
   /** Internal: hands every received byte to `reader` instead of 'data' events. */
@@ -284,6 +292,8 @@ export class Socket extends IoHandle {
       if (sources != null) {
         for (let i = 0, k = sources.length; i < k; i++) unchecked(sources[i]).resume();
       }
+      const reader = this.reader;
+      if (reader != null) reader.onDrain(this);
       this.emit("drain");
     }
   }
@@ -376,10 +386,13 @@ export class Socket extends IoHandle {
 
   onClose(): void {
     const err = this.pendingError;
-    if (err != null) {
+    const reader = this.reader;
+    // A socket owned by a reader (an HTTP connection) reports errors to it unless the app listens itself.
+    if (err != null && (reader == null || this.listenerCount("error") > 0)) {
       this.pendingError = null;
       this.emitWith<NetError>("error", err);
     }
+    if (reader != null) reader.onClose(this);
     this.emitWith<bool>("close", (this.state & HAD_ERROR) != 0);
     const server = this.server;
     if (server != null) server.connectionClosed();
@@ -489,7 +502,9 @@ export class Server extends IoHandle {
   maxConnections: i32 = 0;
   private connectionCount: i32 = 0;
   private listening_: bool = false;
-  private closing: bool = false;
+  /** close() was called: no new connections; 'close' once the last one ends. */
+  closing: bool = false;
+  private closeEmitted: bool = false;
   private info: AddressInfo | null = null;
 
   /**
@@ -577,8 +592,8 @@ export class Server extends IoHandle {
   }
 
   private emitCloseIfDrained(): void {
-    if (this.fd >= 0 || this.connectionCount > 0 || !this.closing) return;
-    this.closing = false;
+    if (this.fd >= 0 || this.connectionCount > 0 || !this.closing || this.closeEmitted) return;
+    this.closeEmitted = true;
     this.emit("close");
   }
 
@@ -596,6 +611,17 @@ export function createServer<F>(connectionListener: F): Server {
   const server = new Server();
   server.on<F>("connection", connectionListener);
   return server;
+}
+
+/** The open sockets accepted by `server`. */
+export function connectionsOf(server: Server): Array<Socket> {
+  const handles = openIoHandles();
+  const list = new Array<Socket>();
+  for (let i = 0; i < handles.length; i++) {
+    const h = handles[i];
+    if (h instanceof Socket && changetype<Socket>(h).server === server) list.push(changetype<Socket>(h));
+  }
+  return list;
 }
 
 /** Graceful stop: every listening server stops accepting; connections finish on their own. */

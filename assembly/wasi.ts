@@ -74,6 +74,7 @@ const OUT_B = scratch + 24;
 export const FILETYPE_SOCKET_STREAM: u8 = 6;
 const FDFLAGS_NONBLOCK: u16 = 4;
 const SDFLAGS_WR: u8 = 2;
+const CLOCK_REALTIME: u32 = 0;
 const CLOCK_MONOTONIC: u32 = 1;
 
 /** Prints `message` and a newline to stderr and exits with status 1 (an uncaught error, as in Node). */
@@ -83,6 +84,12 @@ export function fatal(message: string): void {
   store<u32>(IOV, <u32>text.byteLength, 4);
   fd_write(2, IOV, 1, OUT_A);
   proc_exit(1);
+}
+
+/** Wall-clock time in milliseconds since the Unix epoch. */
+export function realtimeMs(): i64 {
+  clock_time_get(CLOCK_REALTIME, 1_000_000, OUT_A);
+  return <i64>(load<u64>(OUT_A) / 1_000_000);
 }
 
 /** Monotonic time in nanoseconds. */

@@ -1,0 +1,596 @@
+// HTTP/1.1 message parser (RFC 9112), strict by default, zero-copy.
+// The head is parsed picohttpparser-style: bytes are scanned once for the end of the header section (a resume
+// offset means a trickling client is never rescanned), then the complete head is parsed in one pass into
+// spans relative to its first byte. The body is decoded incrementally by a declared state machine, so input
+// may be split anywhere — inside CRLF, a chunk-size or an extension.
+import { ParseError } from "./errors";
+export { ParseError, errorReason, statusForError } from "./errors";
+
+export enum Kind { REQUEST, RESPONSE }
+
+export enum Method { OTHER, GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH }
+
+/** Interned names, so the common methods cost no allocation per request. */
+export function methodName(m: Method): string {
+  switch (m) {
+    case Method.GET: return "GET";
+    case Method.HEAD: return "HEAD";
+    case Method.POST: return "POST";
+    case Method.PUT: return "PUT";
+    case Method.DELETE: return "DELETE";
+    case Method.CONNECT: return "CONNECT";
+    case Method.OPTIONS: return "OPTIONS";
+    case Method.TRACE: return "TRACE";
+    case Method.PATCH: return "PATCH";
+    default: return "";
+  }
+}
+
+// ---- character classes: one 256-byte table, a bit per class ----
+const TOKEN: u8 = 1;      // tchar (RFC 9110 §5.6.2)
+const VALUE: u8 = 2;      // field-vchar, SP, HTAB, obs-text
+const TARGET: u8 = 4;     // request-target: VCHAR (0x21–0x7e)
+const HEX: u8 = 8;
+const classes = memory.data(256);
+
+function initClasses(): void {
+  for (let c = 0; c < 256; c++) {
+    let bits: u8 = 0;
+    const isAlnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (isAlnum || c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d ||
+      c == 0x2e || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e) bits |= TOKEN;
+    if ((c >= 0x20 && c != 0x7f) || c == 0x09) bits |= VALUE;
+    if (c >= 0x21 && c <= 0x7e) bits |= TARGET;
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)) bits |= HEX;
+    store<u8>(classes + c, bits);
+  }
+}
+initClasses();
+
+@inline function is(c: u32, cls: u8): bool {
+  return (load<u8>(classes + c) & cls) != 0;
+}
+
+const CR: u32 = 0x0d;
+const LF: u32 = 0x0a;
+const SP: u32 = 0x20;
+const HTAB: u32 = 0x09;
+
+export const DEFAULT_MAX_HEADER_SIZE: i32 = 16 * 1024;
+export const DEFAULT_MAX_HEADERS: i32 = 100;
+export const DEFAULT_MAX_TARGET: i32 = 8 * 1024;
+/** Each header slot: nameStart, nameLen, valueStart, valueLen (u32 each), offsets into the head. */
+const SLOT: usize = 16;
+
+export enum HeadResult { NEED_MORE = -1, ERROR = -2 }
+
+enum Body { NONE, LENGTH, CHUNKED, UNTIL_EOF }
+
+enum Chunk { SIZE, SIZE_MORE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER_START, TRAILER_LINE, TRAILER_LF, FINAL_LF, DONE }
+
+export class Parser {
+  kind: Kind;
+  maxHeaderSize: i32 = DEFAULT_MAX_HEADER_SIZE;
+  maxHeaders: i32 = DEFAULT_MAX_HEADERS;
+  maxTargetLength: i32 = DEFAULT_MAX_TARGET;
+  error: ParseError = ParseError.NONE;
+
+  // Head, as spans relative to the head's first byte (valid until the next parseHead).
+  method: Method = Method.OTHER;
+  methodLength: i32 = 0;
+  targetStart: i32 = 0;
+  targetLength: i32 = 0;
+  versionMajor: i32 = 1;
+  versionMinor: i32 = 1;
+  status: i32 = 0;
+  headerCount: i32 = 0;
+  private slots: usize;
+  contentLength: i64 = -1;
+  chunked: bool = false;
+  keepAlive: bool = true;
+  upgrade: bool = false;
+  expectContinue: bool = false;
+
+  private scanned: i32 = 0;     // head bytes already searched for the blank line
+  private body: Body = Body.NONE;
+  private remaining: u64 = 0;
+  private chunkState: Chunk = Chunk.SIZE;
+  private sizeDigits: i32 = 0;
+  private trailerBytes: i32 = 0;
+  /** After decodeBody: the span of body data found (relative to the ptr given), and whether the body ended. */
+  dataOffset: i32 = 0;
+  dataLength: i32 = 0;
+  bodyDone: bool = false;
+
+  constructor(kind: Kind = Kind.REQUEST) {
+    this.kind = kind;
+    this.slots = heap.alloc(<usize>DEFAULT_MAX_HEADERS * SLOT);
+  }
+
+  /** Ready for the next message on the connection. */
+  reset(): void {
+    this.error = ParseError.NONE;
+    this.scanned = 0;
+    this.headerCount = 0;
+    this.contentLength = -1;
+    this.chunked = false;
+    this.keepAlive = true;
+    this.upgrade = false;
+    this.expectContinue = false;
+    this.body = Body.NONE;
+    this.bodyDone = false;
+  }
+
+  setMaxHeaders(n: i32): void {
+    if (n > this.maxHeaders) this.slots = heap.realloc(this.slots, <usize>n * SLOT);
+    this.maxHeaders = n;
+  }
+
+  // ---- head ----
+
+  /**
+   * Parses the head at [ptr, ptr+len), which starts at the message's first byte and holds everything
+   * received so far. Returns the head's length once complete, HeadResult.NEED_MORE, or HeadResult.ERROR
+   * (see `error`). Only bytes not seen by the previous call are scanned for the head's end.
+   */
+  parseHead(ptr: usize, len: i32, isHeadRequest: bool = false): i32 {
+    const from = this.scanned;
+    const end = findHeadEnd(ptr, len, from > 3 ? from - 3 : 0);
+    if (end < 0) {
+      this.scanned = len;
+      if (len > this.maxHeaderSize) return this.fail(ParseError.HEADERS_TOO_LARGE);
+      return HeadResult.NEED_MORE;
+    }
+    if (end > this.maxHeaderSize) return this.fail(ParseError.HEADERS_TOO_LARGE);
+    const lineEnd = this.kind == Kind.REQUEST ? this.parseRequestLine(ptr, end) : this.parseStatusLine(ptr, end);
+    if (lineEnd < 0) return HeadResult.ERROR;
+    if (this.parseFields(ptr, lineEnd, end) < 0) return HeadResult.ERROR;
+    if (!this.frameBody(isHeadRequest)) return HeadResult.ERROR;
+    return end;
+  }
+
+  private fail(code: ParseError): i32 {
+    this.error = code;
+    return HeadResult.ERROR;
+  }
+
+  private reject(code: ParseError): bool {
+    this.error = code;
+    return false;
+  }
+
+  /** method SP request-target SP HTTP-version CRLF; returns the offset after the CRLF. */
+  private parseRequestLine(p: usize, end: i32): i32 {
+    let i = 0;
+    while (i < end && is(load<u8>(p + i), TOKEN)) i++;
+    if (i == 0 || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_METHOD);
+    this.methodLength = i;
+    this.method = classifyMethod(p, i);
+    const start = ++i;
+    while (i < end && is(load<u8>(p + i), TARGET)) i++;
+    if (i == start || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_TARGET);
+    if (i - start > this.maxTargetLength) return this.fail(ParseError.TARGET_TOO_LONG);
+    this.targetStart = start;
+    this.targetLength = i - start;
+    i = this.parseVersion(p, i + 1, end);
+    if (i < 0) return i;
+    return this.expectCrlf(p, i);
+  }
+
+  /** HTTP-version SP 3DIGIT SP [reason] CRLF */
+  private parseStatusLine(p: usize, end: i32): i32 {
+    let i = this.parseVersion(p, 0, end);
+    if (i < 0) return i;
+    if (end - i < 5 || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_STATUS);
+    let status = 0;
+    for (let k = 1; k <= 3; k++) {
+      const d = <u32>load<u8>(p + i + k) - 0x30;
+      if (d > 9) return this.fail(ParseError.INVALID_STATUS);
+      status = status * 10 + <i32>d;
+    }
+    this.status = status;
+    i += 4;
+    const c = <u32>load<u8>(p + i);
+    if (c == SP) {
+      i++;
+      while (i < end && is(load<u8>(p + i), VALUE)) i++;
+    } else if (c != CR) {
+      return this.fail(ParseError.INVALID_STATUS);
+    }
+    return this.expectCrlf(p, i);
+  }
+
+  private parseVersion(p: usize, i: i32, end: i32): i32 {
+    // "HTTP/" as one little-endian u32 plus the slash
+    if (end - i < 8 || load<u32>(p + i) != 0x50545448 || load<u8>(p + i + 4) != 0x2f) return this.fail(ParseError.INVALID_VERSION);
+    const major = <u32>load<u8>(p + i + 5) - 0x30;
+    const minor = <u32>load<u8>(p + i + 7) - 0x30;
+    if (major > 9 || minor > 9 || load<u8>(p + i + 6) != 0x2e) return this.fail(ParseError.INVALID_VERSION);
+    if (major != 1 || minor > 1) return this.fail(ParseError.UNSUPPORTED_VERSION);
+    this.versionMajor = <i32>major;
+    this.versionMinor = <i32>minor;
+    this.keepAlive = minor == 1;
+    return i + 8;
+  }
+
+  private expectCrlf(p: usize, i: i32): i32 {
+    if (load<u8>(p + i) != CR || load<u8>(p + i + 1) != LF) return this.fail(ParseError.BARE_CR);
+    return i + 2;
+  }
+
+  /** field-line = field-name ":" OWS field-value OWS CRLF, until the empty line ending at `end`. */
+  private parseFields(p: usize, i: i32, end: i32): i32 {
+    let count = 0;
+    while (true) {
+      const first = <u32>load<u8>(p + i);
+      if (first == CR) {
+        if (load<u8>(p + i + 1) != LF) return this.fail(ParseError.BARE_CR);
+        break; // the empty line
+      }
+      if (first == SP || first == HTAB) return this.fail(ParseError.OBS_FOLD);
+      if (first == LF) return this.fail(ParseError.BARE_CR);
+      const nameStart = i;
+      while (is(load<u8>(p + i), TOKEN)) i++;
+      const nameLength = i - nameStart;
+      const c = <u32>load<u8>(p + i);
+      if (c != 0x3a) {
+        if (nameLength > 0 && (c == SP || c == HTAB)) return this.fail(ParseError.WHITESPACE_BEFORE_COLON);
+        if (nameLength > 0 && (c == CR || c == LF)) return this.fail(ParseError.MISSING_COLON);
+        return this.fail(ParseError.INVALID_HEADER_NAME);
+      }
+      if (nameLength == 0) return this.fail(ParseError.INVALID_HEADER_NAME);
+      i++;
+      while (load<u8>(p + i) == SP || load<u8>(p + i) == HTAB) i++;
+      const valueStart = i;
+      i = scanValue(p, i);
+      let valueEnd = i;
+      const stop = <u32>load<u8>(p + i);
+      if (stop != CR) return this.fail(stop == LF ? ParseError.BARE_CR : ParseError.INVALID_HEADER_VALUE);
+      if (load<u8>(p + i + 1) != LF) return this.fail(ParseError.BARE_CR);
+      while (valueEnd > valueStart && (load<u8>(p + valueEnd - 1) == SP || load<u8>(p + valueEnd - 1) == HTAB)) valueEnd--;
+      if (count == this.maxHeaders) return this.fail(ParseError.TOO_MANY_HEADERS);
+      const slot = this.slots + <usize>count * SLOT;
+      store<u32>(slot, nameStart);
+      store<u32>(slot, nameLength, 4);
+      store<u32>(slot, valueStart, 8);
+      store<u32>(slot, valueEnd - valueStart, 12);
+      count++;
+      if (!this.noteField(p, nameStart, nameLength, valueStart, valueEnd - valueStart)) return HeadResult.ERROR;
+      i += 2;
+    }
+    this.headerCount = count;
+    return 0;
+  }
+
+  /** Headers that decide framing and connection handling. */
+  private noteField(p: usize, name: i32, nameLength: i32, value: i32, valueLength: i32): bool {
+    switch (nameLength) {
+      case 14: { // content-length
+        if (!equalsLower(p + name, "content-length")) return true;
+        let n: i64 = 0;
+        if (valueLength == 0 || valueLength > 15) return this.reject(ParseError.INVALID_CONTENT_LENGTH);
+        for (let k = 0; k < valueLength; k++) {
+          const d = <u32>load<u8>(p + value + k) - 0x30;
+          if (d > 9) return this.reject(ParseError.INVALID_CONTENT_LENGTH);
+          n = n * 10 + d;
+        }
+        if (this.contentLength >= 0 && this.contentLength != n) return this.reject(ParseError.DUPLICATE_CONTENT_LENGTH);
+        this.contentLength = n;
+        return true;
+      }
+      case 17: { // transfer-encoding
+        if (!equalsLower(p + name, "transfer-encoding")) return true;
+        // The final coding decides: chunked must come last (and once) in a request.
+        const last = lastListItem(p + value, valueLength);
+        this.chunked = last == 7 && equalsLower(p + value + valueLength - trailingSpace(p + value, valueLength) - 7, "chunked");
+        if (!this.chunked) {
+          if (this.kind == Kind.REQUEST) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
+        }
+        this.sawTransferEncoding = true;
+        return true;
+      }
+      case 10: { // connection
+        if (!equalsLower(p + name, "connection")) return true;
+        this.noteConnection(p + value, valueLength);
+        return true;
+      }
+      case 7: { // upgrade
+        if (equalsLower(p + name, "upgrade")) this.sawUpgrade = true;
+        return true;
+      }
+      case 6: { // expect
+        if (equalsLower(p + name, "expect") && valueLength == 12 && equalsLower(p + value, "100-continue")) this.expectContinue = true;
+        return true;
+      }
+    }
+    return true;
+  }
+
+  private sawTransferEncoding: bool = false;
+  private sawUpgrade: bool = false;
+  private connectionUpgrade: bool = false;
+
+  private noteConnection(v: usize, len: i32): void {
+    let i = 0;
+    while (i < len) {
+      while (i < len && (load<u8>(v + i) == SP || load<u8>(v + i) == HTAB || load<u8>(v + i) == 0x2c)) i++;
+      const start = i;
+      while (i < len && load<u8>(v + i) != 0x2c) i++;
+      let stop = i;
+      while (stop > start && (load<u8>(v + stop - 1) == SP || load<u8>(v + stop - 1) == HTAB)) stop--;
+      const n = stop - start;
+      if (n == 5 && equalsLower(v + start, "close")) this.keepAlive = false;
+      else if (n == 10 && equalsLower(v + start, "keep-alive")) this.keepAlive = true;
+      else if (n == 7 && equalsLower(v + start, "upgrade")) this.connectionUpgrade = true;
+    }
+  }
+
+  /** Decides how the body is delimited (RFC 9112 §6.3). */
+  private frameBody(isHeadRequest: bool): bool {
+    if (this.sawTransferEncoding) {
+      if (this.contentLength >= 0) return this.reject(ParseError.CONTENT_LENGTH_AND_TRANSFER_ENCODING);
+      if (this.kind == Kind.REQUEST && this.versionMinor == 0) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
+    }
+    this.upgrade = this.method == Method.CONNECT && this.kind == Kind.REQUEST || (this.sawUpgrade && this.connectionUpgrade);
+    this.sawTransferEncoding = false;
+    this.sawUpgrade = false;
+    this.connectionUpgrade = false;
+    this.bodyDone = false;
+    this.chunkState = Chunk.SIZE;
+    this.trailerBytes = 0;
+    if (this.kind == Kind.RESPONSE) {
+      const s = this.status;
+      if (isHeadRequest || (s >= 100 && s < 200) || s == 204 || s == 304) return this.noBody();
+    }
+    if (this.chunked) {
+      this.body = Body.CHUNKED;
+    } else if (this.contentLength > 0) {
+      this.body = Body.LENGTH;
+      this.remaining = <u64>this.contentLength;
+    } else if (this.kind == Kind.RESPONSE && this.contentLength < 0) {
+      this.body = Body.UNTIL_EOF;
+      this.keepAlive = false;
+    } else {
+      return this.noBody();
+    }
+    return true;
+  }
+
+  private noBody(): bool {
+    this.body = Body.NONE;
+    this.bodyDone = true;
+    return true;
+  }
+
+  /** Whether the message has a body still to decode after its head. */
+  get hasBody(): bool {
+    return !this.bodyDone;
+  }
+
+  /** Header i's name and value as spans into the head (see parseHead). */
+  nameStart(i: i32): i32 { return <i32>load<u32>(this.slots + <usize>i * SLOT); }
+  nameLength(i: i32): i32 { return <i32>load<u32>(this.slots + <usize>i * SLOT, 4); }
+  valueStart(i: i32): i32 { return <i32>load<u32>(this.slots + <usize>i * SLOT, 8); }
+  valueLength(i: i32): i32 { return <i32>load<u32>(this.slots + <usize>i * SLOT, 12); }
+
+  // ---- body ----
+
+  /**
+   * Decodes body bytes from [ptr, ptr+len). Returns bytes consumed (or -1 on error); sets dataOffset/dataLength
+   * to at most one span of body data within the input, and bodyDone at the end of the message.
+   * Call again with the rest while it consumes bytes and the body isn't done.
+   */
+  decodeBody(ptr: usize, len: i32): i32 {
+    this.dataLength = 0;
+    switch (this.body) {
+      case Body.NONE:
+        this.bodyDone = true;
+        return 0;
+      case Body.UNTIL_EOF:
+        this.dataOffset = 0;
+        this.dataLength = len;
+        return len;
+      case Body.LENGTH: {
+        const take = <i32>min(<u64>len, this.remaining);
+        this.dataOffset = 0;
+        this.dataLength = take;
+        this.remaining -= take;
+        if (this.remaining == 0) this.bodyDone = true;
+        return take;
+      }
+    }
+    return this.decodeChunked(ptr, len);
+  }
+
+  /** The end of the connection ends an until-EOF body. */
+  finishAtEof(): void {
+    if (this.body == Body.UNTIL_EOF) this.bodyDone = true;
+  }
+
+  private decodeChunked(p: usize, len: i32): i32 {
+    let i = 0;
+    let state = this.chunkState;
+    while (i < len) {
+      const c = <u32>load<u8>(p + i);
+      switch (state) {
+        case Chunk.SIZE:
+        case Chunk.SIZE_MORE: {
+          if (is(c, HEX)) {
+            if (++this.sizeDigits > 15) return this.chunkError(ParseError.CHUNK_SIZE_OVERFLOW);
+            const d = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+            this.remaining = (state == Chunk.SIZE ? 0 : this.remaining << 4) | d;
+            state = Chunk.SIZE_MORE;
+          } else if (state == Chunk.SIZE) {
+            return this.chunkError(ParseError.INVALID_CHUNK_SIZE);
+          } else if (c == 0x3b) {
+            state = Chunk.EXTENSION;
+          } else if (c == CR) {
+            state = Chunk.SIZE_LF;
+          } else {
+            return this.chunkError(ParseError.INVALID_CHUNK_SIZE);
+          }
+          i++;
+          break;
+        }
+        case Chunk.EXTENSION: {
+          // chunk-ext: anything visible up to CRLF; control characters are rejected
+          if (c == CR) state = Chunk.SIZE_LF;
+          else if (!is(c, VALUE)) return this.chunkError(ParseError.INVALID_CHUNK_SIZE);
+          i++;
+          break;
+        }
+        case Chunk.SIZE_LF: {
+          if (c != LF) return this.chunkError(ParseError.BARE_CR);
+          i++;
+          this.sizeDigits = 0;
+          state = this.remaining == 0 ? Chunk.TRAILER_START : Chunk.DATA;
+          break;
+        }
+        case Chunk.DATA: {
+          const take = <i32>min(<u64>(len - i), this.remaining);
+          this.dataOffset = i;
+          this.dataLength = take;
+          this.remaining -= take;
+          i += take;
+          if (this.remaining == 0) state = Chunk.DATA_CR;
+          this.chunkState = state;
+          return i; // one data span per call
+        }
+        case Chunk.DATA_CR: {
+          if (c != CR) return this.chunkError(ParseError.INVALID_CHUNK_DATA);
+          state = Chunk.DATA_LF;
+          i++;
+          break;
+        }
+        case Chunk.DATA_LF: {
+          if (c != LF) return this.chunkError(ParseError.INVALID_CHUNK_DATA);
+          state = Chunk.SIZE;
+          i++;
+          break;
+        }
+        case Chunk.TRAILER_START: {
+          if (c == CR) state = Chunk.FINAL_LF;
+          else if (is(c, TOKEN)) state = Chunk.TRAILER_LINE;
+          else return this.chunkError(ParseError.INVALID_TRAILER);
+          i++;
+          this.trailerBytes++;
+          break;
+        }
+        case Chunk.TRAILER_LINE: {
+          if (c == CR) state = Chunk.TRAILER_LF;
+          else if (!is(c, VALUE)) return this.chunkError(ParseError.INVALID_TRAILER);
+          if (++this.trailerBytes > this.maxHeaderSize) return this.chunkError(ParseError.HEADERS_TOO_LARGE);
+          i++;
+          break;
+        }
+        case Chunk.TRAILER_LF: {
+          if (c != LF) return this.chunkError(ParseError.BARE_CR);
+          state = Chunk.TRAILER_START;
+          i++;
+          break;
+        }
+        case Chunk.FINAL_LF: {
+          if (c != LF) return this.chunkError(ParseError.BARE_CR);
+          i++;
+          this.chunkState = Chunk.DONE;
+          this.bodyDone = true;
+          return i;
+        }
+        default:
+          return i;
+      }
+    }
+    this.chunkState = state;
+    return i;
+  }
+
+  private chunkError(code: ParseError): i32 {
+    this.error = code;
+    return -1;
+  }
+}
+
+/**
+ * Bytes of empty lines (CRLF) before a start-line, which RFC 9112 §2.2 says to ignore; call before parseHead.
+ * A lone trailing CR is left for the next read.
+ */
+export function skipEmptyLines(p: usize, len: i32): i32 {
+  let i = 0;
+  while (i + 1 < len && load<u8>(p + i) == CR && load<u8>(p + i + 1) == LF) i += 2;
+  return i;
+}
+
+/** Offset just past the blank line ending the head, or -1. Searches from `from` for LF followed by CRLF or LF. */
+function findHeadEnd(p: usize, len: i32, from: i32): i32 {
+  let i = from;
+  while (i < len) {
+    // Fast path: skip 8 bytes at a time while none is LF (SWAR zero-byte test on x ^ 0x0a…).
+    while (i + 8 <= len) {
+      const x = load<u64>(p + i) ^ 0x0a0a0a0a0a0a0a0a;
+      if (((x - 0x0101010101010101) & ~x & 0x8080808080808080) != 0) break;
+      i += 8;
+    }
+    if (i >= len) break;
+    if (load<u8>(p + i) == LF) {
+      if (i + 1 < len && load<u8>(p + i + 1) == LF) return i + 2;
+      if (i + 2 < len && load<u8>(p + i + 1) == CR && load<u8>(p + i + 2) == LF) return i + 3;
+      if (i + 2 >= len) return -1; // the terminator may be split; rescan these few bytes next time
+    }
+    i++;
+  }
+  return -1;
+}
+
+function scanValue(p: usize, i: i32): i32 {
+  while (is(load<u8>(p + i), VALUE)) i++;
+  return i;
+}
+
+/** ASCII case-insensitive comparison of memory against a lower-case literal. */
+function equalsLower(p: usize, lower: string): bool {
+  for (let k = 0, n = lower.length; k < n; k++) {
+    if ((<u32>load<u8>(p + k) | 0x20) != <u32>lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+function trailingSpace(v: usize, len: i32): i32 {
+  let n = 0;
+  while (n < len && (load<u8>(v + len - 1 - n) == SP || load<u8>(v + len - 1 - n) == HTAB)) n++;
+  return n;
+}
+
+/** Length of the last comma-separated item, without surrounding whitespace. */
+function lastListItem(v: usize, len: i32): i32 {
+  let stop = len - trailingSpace(v, len);
+  let i = stop;
+  while (i > 0 && load<u8>(v + i - 1) != 0x2c) i--;
+  while (i < stop && (load<u8>(v + i) == SP || load<u8>(v + i) == HTAB)) i++;
+  return stop - i;
+}
+
+function classifyMethod(p: usize, len: i32): Method {
+  const w = load<u32>(p);
+  switch (len) {
+    case 3:
+      if ((w & 0xffffff) == 0x544547) return Method.GET;
+      if ((w & 0xffffff) == 0x545550) return Method.PUT;
+      break;
+    case 4:
+      if (w == 0x44414548) return Method.HEAD;
+      if (w == 0x54534f50) return Method.POST;
+      break;
+    case 5:
+      if (w == 0x43544150 && load<u8>(p + 4) == 0x48) return Method.PATCH;
+      if (w == 0x43415254 && load<u8>(p + 4) == 0x45) return Method.TRACE;
+      break;
+    case 6:
+      if (w == 0x454c4544 && load<u16>(p + 4) == 0x4554) return Method.DELETE;
+      break;
+    case 7:
+      if (w == 0x4e4e4f43 && load<u16>(p + 4) == 0x4345 && load<u8>(p + 6) == 0x54) return Method.CONNECT;
+      if (w == 0x4954504f && load<u16>(p + 4) == 0x4e4f && load<u8>(p + 6) == 0x53) return Method.OPTIONS;
+      break;
+  }
+  return Method.OTHER;
+}

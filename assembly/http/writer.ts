@@ -1,0 +1,53 @@
+// Serialises a response head (and small bodies) into one reusable buffer, so a whole response usually
+// leaves in a single send with no allocation.
+
+let buffer = heap.alloc(16 * 1024);
+let capacity: i32 = 16 * 1024;
+let length: i32 = 0;
+
+export function reset(): void {
+  length = 0;
+}
+
+export function ptr(): usize {
+  return buffer;
+}
+
+export function size(): i32 {
+  return length;
+}
+
+function reserve(extra: i32): void {
+  const needed = length + extra;
+  if (needed <= capacity) return;
+  let next = capacity * 2;
+  while (next < needed) next *= 2;
+  buffer = heap.realloc(buffer, next);
+  capacity = next;
+}
+
+/** Appends `text` as UTF-8. */
+export function text(s: string): void {
+  reserve(s.length * 3);
+  length += String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, buffer + length);
+}
+
+export function bytes(src: usize, len: i32): void {
+  reserve(len);
+  memory.copy(buffer + length, src, len);
+  length += len;
+}
+
+export function crlf(): void {
+  reserve(2);
+  store<u16>(buffer + length, 0x0a0d);
+  length += 2;
+}
+
+export function decimal(n: i64): void {
+  text(n.toString());
+}
+
+export function hex(n: i32): void {
+  text(n.toString(16));
+}
