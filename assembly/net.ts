@@ -198,10 +198,12 @@ export class Socket extends IoHandle {
       }
       const bytes = Buffer.from(text);
       return this.writeBytes(bytes.dataStart, bytes.length);
-    } else if (data instanceof Uint8Array) {
-      return this.writeBytes(data.dataStart, data.length);
-    } else if (data instanceof ArrayBuffer) {
-      return this.writeBytes(changetype<usize>(data), data.byteLength);
+    } else if (isReference<T>()) {
+      if (data instanceof Uint8Array) return this.writeBytes(data.dataStart, data.length);
+      if (data instanceof ArrayBuffer) return this.writeBytes(changetype<usize>(data), data.byteLength);
+      if (changetype<usize>(data) == 0) return this.writableLength < this.writableHighWaterMark; // null: nothing to write
+      this.failSoon(new NetError("ERR_INVALID_ARG_TYPE", "write"));
+      return false;
     }
     ERROR("Socket.write takes a string, a Uint8Array (Buffer) or an ArrayBuffer");
     return false;

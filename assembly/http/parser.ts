@@ -337,6 +337,8 @@ export class Parser {
     this.connectionUpgrade = false;
     this.bodyDone = false;
     this.chunkState = Chunk.SIZE;
+    this.sizeDigits = 0;
+    this.remaining = 0;
     this.trailerBytes = 0;
     if (this.kind == Kind.RESPONSE) {
       const s = this.status;

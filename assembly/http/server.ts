@@ -23,6 +23,8 @@ export class IncomingMessage extends EventEmitter {
   complete: bool = false;
   /** For 'upgrade' and 'connect': bytes that arrived after the head. */
   head: Buffer | null = null;
+  /** The response to this request (as Express's req.res): body listeners get the request, not a closure. */
+  res: ServerResponse | null = null;
   socket: Socket;
   private conn: Connection;
 
@@ -296,8 +298,11 @@ class EmitHttpError extends Task {
 
 function toBytes<T>(data: T): Uint8Array {
   if (isString<T>()) return Buffer.from(changetype<string>(data));
-  if (data instanceof Uint8Array) return changetype<Uint8Array>(data);
-  if (data instanceof ArrayBuffer) return Uint8Array.wrap(changetype<ArrayBuffer>(data));
+  if (isReference<T>()) {
+    if (data instanceof Uint8Array) return changetype<Uint8Array>(data);
+    if (data instanceof ArrayBuffer) return Uint8Array.wrap(changetype<ArrayBuffer>(data));
+    return new Uint8Array(0); // null
+  }
   ERROR("a response body is a string, a Uint8Array (Buffer) or an ArrayBuffer");
   return new Uint8Array(0);
 }
@@ -535,6 +540,7 @@ export class Connection extends SocketReader {
       }
     }
     const res = new ServerResponse(this, req, parser.keepAlive && !server.closing);
+    req.res = res;
     this.req = req;
     this.res = res;
     this.requestDone = !parser.hasBody;

@@ -29,7 +29,7 @@ function reserve(extra: i32): void {
 /** Appends `text` as UTF-8. */
 export function text(s: string): void {
   reserve(s.length * 3);
-  length += String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, buffer + length);
+  length += <i32>String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, buffer + length);
 }
 
 export function bytes(src: usize, len: i32): void {

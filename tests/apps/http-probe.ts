@@ -1,0 +1,40 @@
+// Test app: answers "<METHOD> <url>" (after 50 ms for /slow; POST adds the body's size once it ends), with short timeouts so tests can observe them,
+// and turns an Upgrade: echo request into a raw echo socket.
+import * as http from "../../assembly/http/index";
+import { Socket } from "../../assembly/net";
+import { Buffer } from "../../assembly/buffer";
+import { setTimeout } from "../../assembly/timers";
+
+function answer(res: http.ServerResponse): void {
+  res.end(res.req.method + " " + res.req.url);
+}
+
+const bodyBytes = new Map<http.IncomingMessage, i32>();
+
+const server = http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+  res.setHeader("Content-Type", "text/plain");
+  if (req.method == "POST") {
+    // Answer once the whole body is in, with its size: "<METHOD> <url> <bytes>".
+    bodyBytes.set(req, 0);
+    req.on("data", (chunk: Buffer, r: http.IncomingMessage) => { bodyBytes.set(r, bodyBytes.get(r) + chunk.length); });
+    req.on("end", (r: http.IncomingMessage) => {
+      const n = bodyBytes.get(r);
+      bodyBytes.delete(r);
+      r.res!.end(r.method + " " + r.url + " " + n.toString());
+    });
+  } else if (req.url == "/slow") {
+    setTimeout(answer, 50, res);
+  } else {
+    answer(res);
+  }
+});
+server.headersTimeout = 400;
+server.requestTimeout = 3000;
+server.keepAliveTimeout = 1000;
+server.on("upgrade", (req: http.IncomingMessage, socket: Socket) => {
+  socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+  const head = req.head;
+  if (head != null && head.length > 0) socket.write(head);
+  socket.pipe(socket);
+});
+server.listen(0);
