@@ -2,6 +2,7 @@
 // goes on (libuv's uv__handle_start/uv__handle_ref); I/O handles also own their poll subscriptions.
 import { EventEmitter } from "./events";
 import * as wasi from "./wasi";
+import { now } from "./tasks";
 
 let activeRefs: i32 = 0;
 
@@ -65,6 +66,10 @@ export abstract class IoHandle extends Handle {
   private readSlot: i32 = -1;
   private writeSlot: i32 = -1;
   private openIndex: i32 = -1;
+  /** Loop time of the last event, for hot/cold polling. */
+  lastEvent: i64 = 0;
+  /** Never demoted to cold (listening sockets: new connections shouldn't wait for a sweep). */
+  alwaysHot: bool = false;
 
   /** Takes ownership of an open fd: the handle is active and rooted until closeHandle(). */
   protected attach(fd: i32): void {
@@ -74,8 +79,8 @@ export abstract class IoHandle extends Handle {
     this._activate();
   }
 
-  /** The fd is readable (data, EOF or a pending connection). */
-  abstract onReadable(): void;
+  /** The fd is readable (data, EOF or a pending connection). Returns whether anything was there. */
+  abstract onReadable(): bool;
   /** The fd accepts writes again. */
   abstract onWritable(): void;
   /** Runs in the close phase after close(). */
@@ -89,16 +94,26 @@ export abstract class IoHandle extends Handle {
     if (on == (this.readSlot >= 0) || this.fd < 0) return;
     if (on) this.readSlot = wasi.subscribe(<u32>this.fd, wasi.EVENTTYPE_FD_READ, changetype<usize>(this));
     else this.readSlot = unwatch(this.readSlot);
+    this.lastEvent = now();
   }
 
   protected watchWrite(on: bool): void {
     if (on == (this.writeSlot >= 0) || this.fd < 0) return;
     if (on) this.writeSlot = wasi.subscribe(<u32>this.fd, wasi.EVENTTYPE_FD_WRITE, changetype<usize>(this) | 1);
     else this.writeSlot = unwatch(this.writeSlot);
+    this.lastEvent = now();
   }
 
   get watchingRead(): bool {
     return this.readSlot >= 0;
+  }
+
+  get readSlotIndex(): i32 {
+    return this.readSlot;
+  }
+
+  get writeSlotIndex(): i32 {
+    return this.writeSlot;
   }
 
   get watchingWrite(): bool {
@@ -128,23 +143,56 @@ export abstract class IoHandle extends Handle {
   }
 }
 
-/** Removes a subscription; the one moved into its slot learns its new index. Returns -1 for the caller's slot. */
+/** Removes a subscription (others move; onSubscriptionMoved tells them). Returns -1 for the caller's slot. */
 function unwatch(slot: i32): i32 {
-  const moved = wasi.unsubscribe(slot);
-  if (moved != 0) {
-    changetype<IoHandle>(<usize>(moved & ~1)).slotMoved((moved & 1) != 0, slot);
-  }
+  wasi.unsubscribe(slot);
   return -1;
 }
 
-/** Delivers one polled fd event. A handle closed earlier in the same batch is skipped. */
+function handleOf(token: u64): IoHandle {
+  return changetype<IoHandle>(<usize>(token & ~1));
+}
+
+wasi.onSubscriptionMoved((token: u64, slot: i32): void => {
+  handleOf(token).slotMoved((token & 1) != 0, slot);
+});
+
+/**
+ * Delivers one polled fd event. A handle closed earlier in the same batch is skipped. Only an event that
+ * found something (data, EOF, a connection, room to write) makes the subscription hot: some hosts report
+ * readiness for every subscription whenever any is ready (wasmtime 36's poll_oneoff does).
+ */
 export function dispatchIoEvent(token: u64, type: u8): void {
-  const handle = changetype<IoHandle>(<usize>(token & ~1));
+  const handle = handleOf(token);
   if (handle.fd < 0) return;
   if (type == wasi.EVENTTYPE_FD_READ) {
-    if (handle.watchingRead) handle.onReadable();
+    if (!handle.watchingRead) return;
+    const slot = handle.readSlotIndex;
+    if (handle.onReadable() && handle.readSlotIndex == slot) {
+      handle.lastEvent = now();
+      wasi.promote(slot);
+    }
   } else if (handle.watchingWrite) {
+    handle.lastEvent = now();
+    wasi.promote(handle.writeSlotIndex);
     handle.onWritable();
+  }
+}
+
+/** The slot of the subscription a polled event names (-1 if it is gone). */
+export function subscriptionSlot(token: u64, type: u8): i32 {
+  const handle = handleOf(token);
+  return type == wasi.EVENTTYPE_FD_READ ? handle.readSlotIndex : handle.writeSlotIndex;
+}
+
+const QUIET_MS: i64 = 10;
+
+/** After a full poll: subscriptions of handles quiet for a while become cold. */
+export function demoteQuiet(): void {
+  const t = now();
+  for (let slot = wasi.hotSubscriptionCount() - 1; slot >= 0; slot--) {
+    const handle = handleOf(wasi.subscriptionToken(slot));
+    if (!handle.alwaysHot && t - handle.lastEvent > QUIET_MS) wasi.demote(slot);
   }
 }
 

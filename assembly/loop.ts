@@ -2,9 +2,9 @@
 // One iteration is shared by both drivers: blocking (wasmtime's _start, waiting in poll_oneoff) and
 // non-blocking ticks for an embedding host (timeout 0, report the next deadline).
 import * as wasi from "./wasi";
-import { activeHandleCount, dispatchIoEvent, hasClosing, runClosing } from "./handle";
+import { activeHandleCount, demoteQuiet, dispatchIoEvent, hasClosing, runClosing, subscriptionSlot } from "./handle";
 import { hasImmediates, nextTimerDelay, runImmediates, runTimers } from "./timers";
-import { hasTicks, runTicks, updateTime } from "./tasks";
+import { hasTicks, now, runTicks, updateTime } from "./tasks";
 
 export const TICK_DONE: i64 = -1;
 export const TICK_IDLE: i64 = -2;
@@ -47,13 +47,83 @@ function pollTimeoutNs(): i64 {
   return delay < 0 ? -1 : delay * 1_000_000;
 }
 
+let lastSweep: i64 = 0;
+const SWEEP_BATCH: i32 = 64;
+
+/**
+ * Hot/cold polling, so thousands of idle connections don't make every poll cost O(all of them). With more
+ * than a batch of cold (quiet) subscriptions, the loop waits on the hot ones only — at most until the next
+ * sweep, which polls the cold ones in batches without waiting, every few milliseconds (longer with more of
+ * them). With no hot subscription it waits on everything; if that wait reports every cold subscription at
+ * once (wasmtime 36 reports all subscriptions whenever any is ready), a sweep finds the real ones.
+ */
 function pollIo(timeoutNs: i64): void {
-  const n = wasi.poll(timeoutNs);
+  const hot = wasi.hotSubscriptionCount();
+  const total = wasi.subscriptionCount();
+  const cold = total - hot;
+  if (cold <= SWEEP_BATCH || hot == 0) {
+    const n = wasi.poll(0, total, timeoutNs);
+    updateTime();
+    lastSweep = now();
+    demoteQuiet();
+    if (dispatch(n, hot, total) < 0) sweepCold(hot);
+    return;
+  }
+  const sweepEvery: i64 = 2 + cold / 200;
+  if (now() - lastSweep >= sweepEvery) {
+    sweepCold(hot);
+    lastSweep = now();
+    demoteQuiet();
+  }
+  const untilSweep = (lastSweep + sweepEvery - now()) * 1_000_000;
+  const wait = timeoutNs < 0 ? untilSweep : min(timeoutNs, untilSweep);
+  const n = wasi.poll(0, wasi.hotSubscriptionCount(), wait > 0 ? wait : 0);
   updateTime();
+  dispatch(n, n, n); // every slot polled was hot
+}
+
+/**
+ * Dispatches `n` polled events. Events of cold subscriptions (slots hot..total) are held back if they cover
+ * the whole cold range, which says nothing about which is ready: returns -1 then, else the fd event count.
+ */
+function dispatch(n: i32, hot: i32, total: i32): i32 {
+  let coldEvents = 0;
+  let fdEvents = 0;
+  if (total > hot) {
+    for (let i = 0; i < n; i++) if (wasi.eventType(i) != wasi.EVENTTYPE_CLOCK && isCold(wasi.eventToken(i), wasi.eventType(i), hot)) coldEvents++;
+  }
+  const suspicious = coldEvents > SWEEP_BATCH && coldEvents == total - hot;
   for (let i = 0; i < n; i++) {
     const type = wasi.eventType(i);
     if (type == wasi.EVENTTYPE_CLOCK) continue;
-    dispatchIoEvent(wasi.eventToken(i), type);
+    const token = wasi.eventToken(i);
+    if (suspicious && isCold(token, type, hot)) continue;
+    fdEvents++;
+    dispatchIoEvent(token, type);
     runTicks();
   }
+  return suspicious ? -1 : fdEvents;
+}
+
+function isCold(token: u64, type: u8, hot: i32): bool {
+  return subscriptionSlot(token, type) >= hot;
+}
+
+/** Polls the cold range in batches without waiting, dispatching what each batch reports. */
+function sweepCold(hot: i32): i32 {
+  let found = 0;
+  // Dispatching moves subscriptions (promotions, closes): bound each batch by the live count. One that
+  // moves past the cursor waits for the next sweep.
+  for (let from = hot; from < wasi.subscriptionCount(); from += SWEEP_BATCH) {
+    const to = min(from + SWEEP_BATCH, wasi.subscriptionCount());
+    const n = wasi.poll(from, to, 0);
+    for (let i = 0; i < n; i++) {
+      const type = wasi.eventType(i);
+      if (type == wasi.EVENTTYPE_CLOCK) continue;
+      found++;
+      dispatchIoEvent(wasi.eventToken(i), type);
+      runTicks();
+    }
+  }
+  return found;
 }

@@ -137,25 +137,28 @@ export class Socket extends IoHandle {
     return this;
   }
 
-  onReadable(): void {
+  onReadable(): bool {
+    let progress = false;
     for (let budget = READS_PER_WAKEUP; budget > 0; budget--) {
-      if ((this.state & (FLOWING | DESTROYED)) != FLOWING) return;
+      if ((this.state & (FLOWING | DESTROYED)) != FLOWING) return progress;
       const n = wasi.recv(<u32>this.fd, readPool, READ_POOL_SIZE);
       if (n > 0) {
+        progress = true;
         this.bytesRead += n;
         this.touch();
         this.deliver(readPool, n);
-        if (n < READ_POOL_SIZE) return; // drained; the next poll says if more came
+        if (n < READ_POOL_SIZE) return true; // drained; the next poll says if more came
       } else if (n == 0) {
         this.onEof();
-        return;
+        return true;
       } else if (n == -<i32>wasi.Errno.AGAIN) {
-        return;
+        return progress;
       } else {
         this.destroy(systemError(-n, "read"));
-        return;
+        return true;
       }
     }
+    return progress;
   }
 
   private deliver(ptr: usize, len: i32): void {
@@ -529,6 +532,7 @@ export class Server extends IoHandle {
     this.info = info.address.length > 0 ? info : new AddressInfo(info.fd, host, port); // unnamed: all we know
     wasi.setNonBlocking(<u32>info.fd);
     this.attach(info.fd);
+    this.alwaysHot = true;
     this.listening_ = true;
     this.watchRead(true);
     nextTick<Server>(emitListening, this);
@@ -547,13 +551,15 @@ export class Server extends IoHandle {
     return this.connectionCount;
   }
 
-  onReadable(): void {
+  onReadable(): bool {
+    let accepted = false;
     for (let budget = ACCEPTS_PER_WAKEUP; budget > 0 && this.fd >= 0; budget--) {
       const fd = wasi.accept(<u32>this.fd);
       if (fd < 0) {
         if (fd != -<i32>wasi.Errno.AGAIN) this.emitWith<NetError>("error", systemError(-fd, "accept"));
-        return;
+        return accepted;
       }
+      accepted = true;
       if (this.maxConnections > 0 && this.connectionCount >= this.maxConnections) {
         wasi.close(<u32>fd);
         this.emit("drop");
@@ -562,6 +568,7 @@ export class Server extends IoHandle {
       this.connectionCount++;
       this.onConnection(new Socket(fd, this));
     }
+    return accepted;
   }
 
   /** A new connection; subclasses (the HTTP server) take it over here. */

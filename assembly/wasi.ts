@@ -137,7 +137,12 @@ export function close(fd: u32): u16 {
   return fd_close(fd);
 }
 
-// ---- poll_oneoff: a subscription array kept across iterations, deleted from by swap-with-last ----
+// ---- poll_oneoff ----
+// One subscription array kept across iterations (libuv's pollfd array): slot 0 of `subs` is the clock, fd
+// subscriptions follow. The first `hotCount` fd subscriptions are "hot" (recently active), the rest "cold";
+// under load the loop polls only the hot prefix and sweeps the cold ones every few milliseconds, so
+// thousands of idle connections don't make every poll O(all connections). Handles learn their new slot
+// whenever a subscription moves (swap-with-last deletion, promotion, demotion).
 
 const SUB_SIZE: usize = 48;
 const EVENT_SIZE: usize = 32;
@@ -145,63 +150,125 @@ export const EVENTTYPE_CLOCK: u8 = 0;
 export const EVENTTYPE_FD_READ: u8 = 1;
 export const EVENTTYPE_FD_WRITE: u8 = 2;
 
-let subs: usize = 0;        // SUB_SIZE * capacity bytes; the last slot is reserved for the clock
+let subs: usize = 0;        // SUB_SIZE * (1 + capacity) bytes
 let events: usize = 0;
 let capacity: i32 = 0;
 let count: i32 = 0;         // fd subscriptions in use
+let hotCount: i32 = 0;
+const swapTemp = memory.data(<i32>SUB_SIZE, 8);
+
+/** Told about every subscription that moves: (its token, its new slot). */
+let movedHandler: (token: u64, slot: i32) => void = (token: u64, slot: i32): void => {};
+
+export function onSubscriptionMoved(handler: (token: u64, slot: i32) => void): void {
+  movedHandler = handler;
+}
 
 function ensureCapacity(needed: i32): void {
   if (needed <= capacity) return;
   let next = max(capacity * 2, 64);
   while (next < needed) next <<= 1;
-  subs = subs == 0 ? heap.alloc(<usize>next * SUB_SIZE) : heap.realloc(subs, <usize>next * SUB_SIZE);
-  events = events == 0 ? heap.alloc(<usize>next * EVENT_SIZE) : heap.realloc(events, <usize>next * EVENT_SIZE);
+  const subBytes = <usize>(next + 1) * SUB_SIZE;
+  const eventBytes = <usize>(next + 1) * EVENT_SIZE;
+  subs = subs == 0 ? heap.alloc(subBytes) : heap.realloc(subs, subBytes);
+  events = events == 0 ? heap.alloc(eventBytes) : heap.realloc(events, eventBytes);
   capacity = next;
 }
 
-/** Adds an fd_read or fd_write subscription; returns its slot. `token` comes back with the event. */
+@inline function at(slot: i32): usize {
+  return subs + (<usize>slot + 1) * SUB_SIZE;
+}
+
+function move(from: i32, to: i32): void {
+  memory.copy(at(to), at(from), SUB_SIZE);
+  movedHandler(load<u64>(at(to)), to);
+}
+
+function swap(a: i32, b: i32): void {
+  memory.copy(swapTemp, at(a), SUB_SIZE);
+  move(b, a);
+  memory.copy(at(b), swapTemp, SUB_SIZE);
+  movedHandler(load<u64>(at(b)), b);
+}
+
+/** Adds an fd_read or fd_write subscription, hot; returns its slot. `token` comes back with the event. */
 export function subscribe(fd: u32, type: u8, token: u64): i32 {
-  ensureCapacity(count + 2); // + the clock slot
-  const slot = count++;
-  const sub = subs + <usize>slot * SUB_SIZE;
+  ensureCapacity(count + 1);
+  if (hotCount < count) move(hotCount, count); // the first cold one makes room at the hot boundary
+  const slot = hotCount++;
+  count++;
+  const sub = at(slot);
   store<u64>(sub, token);
   store<u8>(sub, type, 8);
   store<u32>(sub, fd, 16);
   return slot;
 }
 
-/** Removes a slot by moving the last subscription into it; returns the token of the moved one (or 0). */
-export function unsubscribe(slot: i32): u64 {
+/** Removes a slot, filling the hole so that hot and cold subscriptions stay contiguous. */
+export function unsubscribe(slot: i32): void {
+  if (slot < hotCount) {
+    const lastHot = --hotCount;
+    if (slot != lastHot) move(lastHot, slot);
+    slot = lastHot;
+  }
   const last = --count;
-  if (slot == last) return 0;
-  const dst = subs + <usize>slot * SUB_SIZE;
-  memory.copy(dst, subs + <usize>last * SUB_SIZE, SUB_SIZE);
-  return load<u64>(dst);
+  if (slot != last) move(last, slot);
+}
+
+/** A cold subscription had an event: make it hot. */
+export function promote(slot: i32): void {
+  if (slot < hotCount) return;
+  if (slot != hotCount) swap(slot, hotCount);
+  hotCount++;
+}
+
+/** A hot subscription went quiet: make it cold. */
+export function demote(slot: i32): void {
+  if (slot >= hotCount) return;
+  const lastHot = hotCount - 1;
+  if (slot != lastHot) swap(slot, lastHot);
+  hotCount--;
 }
 
 export function subscriptionCount(): i32 {
   return count;
 }
 
-/** Polls every subscription; `timeoutNs` < 0 waits without a clock. Returns the number of events. */
-export function poll(timeoutNs: i64): i32 {
-  let n = count;
+export function hotSubscriptionCount(): i32 {
+  return hotCount;
+}
+
+export function subscriptionToken(slot: i32): u64 {
+  return load<u64>(at(slot));
+}
+
+/**
+ * Polls the subscriptions in slots [from, to); `timeoutNs` < 0 waits without a clock. Returns the number of
+ * events. The clock subscription goes in the slot just before `from` (slot -1 is reserved for it; any other
+ * occupant is saved and put back), so every range can carry a timeout.
+ */
+export function poll(from: i32, to: i32, timeoutNs: i64): i32 {
+  const n = to - from;
   // Nothing to wait on but the loop is alive (e.g. every socket paused): sleep in long steps, as Node
   // would sleep, rather than spin.
   if (n == 0 && timeoutNs < 0) timeoutNs = 3_600_000_000_000;
+  ensureCapacity(1);
+  let first = at(from);
+  let total = n;
+  const clock = at(from - 1);
   if (timeoutNs >= 0) {
-    ensureCapacity(n + 1);
-    const clock = subs + <usize>n * SUB_SIZE;
+    if (from > 0) memory.copy(swapTemp, clock, SUB_SIZE);
+    first = clock;
+    total++;
     store<u64>(clock, 0);
     store<u8>(clock, EVENTTYPE_CLOCK, 8);
     store<u32>(clock, CLOCK_MONOTONIC, 16);
     store<u64>(clock, <u64>timeoutNs, 24);
     store<u64>(clock, 0, 32); // precision
     store<u16>(clock, 0, 40); // relative
-    n++;
   }
-  if (n == 0) return 0;
-  const err = poll_oneoff(subs, events, <u32>n, OUT_A);
+  const err = poll_oneoff(first, events, <u32>total, OUT_A);
+  if (timeoutNs >= 0 && from > 0) memory.copy(clock, swapTemp, SUB_SIZE);
   if (err != Errno.SUCCESS) {
     if (err == Errno.INTR) return 0;
     abort("poll_oneoff failed: " + errnoName(err));

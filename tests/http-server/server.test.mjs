@@ -89,6 +89,37 @@ for (const engine of ENGINES) {
     });
   });
 
+  describe(`many idle connections under ${engine}`, () => {
+    let app;
+    before(async () => { app = await startApp("dist/tests/apps/hello-long-keepalive.wasm", { engine }); });
+    after(async () => { await app.kill(); });
+
+    it("serves 400 keep-alive connections that went quiet (cold) and speak again, while others stay busy", async () => {
+      const request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+      const open = () => new Promise((resolve, reject) => {
+        const s = connect(app.port, "127.0.0.1", () => s.write(request));
+        s.once("data", () => resolve(s));
+        s.on("error", reject);
+      });
+      const idle = [];
+      for (let batch = 0; batch < 4; batch++) idle.push(...await Promise.all(Array.from({ length: 100 }, open)));
+      await new Promise((r) => setTimeout(r, 300)); // long enough for every one to turn cold
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+      const busy = Promise.all(Array.from({ length: 200 }, () => get(app.port, "/", agent)));
+      const started = Date.now();
+      const second = await Promise.all(idle.map((s) => new Promise((resolve) => {
+        s.once("data", (d) => resolve(d.toString()));
+        s.write(request);
+      })));
+      const elapsed = Date.now() - started;
+      assert.ok(second.every((text) => text.endsWith("Hello World\n")), "a woken connection got no answer");
+      assert.ok(elapsed < 3000, `woken connections took ${elapsed} ms`);
+      assert.ok((await busy).every((r) => r.body === "Hello World\n"));
+      agent.destroy();
+      idle.forEach((s) => s.destroy());
+    });
+  });
+
   describe(`http semantics under ${engine}`, () => {
     let app;
     before(async () => { app = await startApp("dist/tests/apps/http-probe.wasm", { engine }); });
