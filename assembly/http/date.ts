@@ -1,21 +1,23 @@
-// The Date header value (RFC 9110 IMF-fixdate), formatted at most once per second.
+// The Date header value (RFC 9110 IMF-fixdate), formatted once per wall-clock second. Between refreshes the
+// loop's cached monotonic time says whether a second boundary has passed, so a request costs no clock call.
 import { realtimeMs } from "../wasi";
+import { now } from "../tasks";
 
 const DAYS = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-let cachedSecond: i64 = -1;
+let refreshAt: i64 = i64.MIN_VALUE; // loop time at which the next wall-clock second starts
 let cached = "";
 
 export function httpDate(): string {
-  const second = realtimeMs() / 1000;
-  if (second != cachedSecond) {
-    cachedSecond = second;
-    cached = format(second);
+  const t = now();
+  if (t >= refreshAt) {
+    const wall = realtimeMs();
+    cached = format(wall / 1000);
+    refreshAt = t + (1000 - wall % 1000);
   }
   return cached;
 }
-
 function pad2(n: i32): string {
   return n < 10 ? "0" + n.toString() : n.toString();
 }

@@ -179,10 +179,9 @@ export class ServerResponse extends EventEmitter {
       this.failSoon("ERR_STREAM_WRITE_AFTER_END", "write after end");
       return false;
     }
-    const bytes = toBytes<T>(data);
     out.reset();
     if (!this.headersSent) this.writeHeadTo(-1);
-    this.frame(bytes);
+    this.frame<T>(data, bodyLength<T>(data));
     return this.conn.send(out.ptr(), out.size());
   }
 
@@ -190,11 +189,10 @@ export class ServerResponse extends EventEmitter {
   end<T = string | null>(data: T = changetype<T>(0)): this {
     if (this.writableEnded) return this;
     this.writableEnded = true;
-    const hasData = !isNullable<T>() || changetype<usize>(data) != 0;
-    const bytes = hasData ? toBytes<T>(data) : null;
+    const length = bodyLength<T>(data);
     out.reset();
-    if (!this.headersSent) this.writeHeadTo(bytes != null ? bytes.length : 0);
-    if (bytes != null) this.frame(bytes);
+    if (!this.headersSent) this.writeHeadTo(length);
+    this.frame<T>(data, length);
     if (this.chunked) out.text("0\r\n\r\n");
     if (out.size() > 0) this.conn.send(out.ptr(), out.size());
     this.writableFinished = true;
@@ -202,16 +200,15 @@ export class ServerResponse extends EventEmitter {
     return this;
   }
 
-  private frame(bytes: Uint8Array): void {
-    if (!this.bodyAllowed || bytes.length == 0) return;
+  /** Appends `data` (`length` bytes) to the output, chunk-framed when chunked; nothing for bodiless responses. */
+  private frame<T>(data: T, length: i32): void {
+    if (!this.bodyAllowed || length == 0) return;
     if (this.chunked) {
-      out.hex(bytes.length);
+      out.hex(length);
       out.crlf();
-      out.bytes(bytes.dataStart, bytes.length);
-      out.crlf();
-    } else {
-      out.bytes(bytes.dataStart, bytes.length);
     }
+    appendBody<T>(data);
+    if (this.chunked) out.crlf();
   }
 
   /** Serialises the head into the writer; `knownLength` ≥ 0 when end() has the whole body. */
@@ -296,15 +293,28 @@ class EmitHttpError extends Task {
   }
 }
 
-function toBytes<T>(data: T): Uint8Array {
-  if (isString<T>()) return Buffer.from(changetype<string>(data));
+/** Byte length of a body value: a string (as UTF-8), bytes, or null (0). */
+function bodyLength<T>(data: T): i32 {
+  if (isString<T>()) {
+    return changetype<usize>(data) == 0 ? 0 : String.UTF8.byteLength(changetype<string>(data));
+  }
   if (isReference<T>()) {
-    if (data instanceof Uint8Array) return changetype<Uint8Array>(data);
-    if (data instanceof ArrayBuffer) return Uint8Array.wrap(changetype<ArrayBuffer>(data));
-    return new Uint8Array(0); // null
+    if (data instanceof Uint8Array) return data.length;
+    if (data instanceof ArrayBuffer) return data.byteLength;
+    return 0; // null
   }
   ERROR("a response body is a string, a Uint8Array (Buffer) or an ArrayBuffer");
-  return new Uint8Array(0);
+  return 0;
+}
+
+/** Copies a body value into the output buffer (strings encoded straight in, no intermediate Buffer). */
+function appendBody<T>(data: T): void {
+  if (isString<T>()) {
+    out.text(changetype<string>(data));
+  } else if (isReference<T>()) {
+    if (data instanceof Uint8Array) out.bytes(data.dataStart, data.length);
+    else if (data instanceof ArrayBuffer) out.bytes(changetype<usize>(data), data.byteLength);
+  }
 }
 
 export function equalsIgnoreCase(a: string, b: string): bool {
