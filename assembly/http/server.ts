@@ -746,22 +746,45 @@ export class Connection extends SocketReader {
   }
 
   private setDeadline(ms: i32): void {
-    if (ms > 0) this.timer.arm(ms);
-    else this.timer.disarm();
+    if (ms > 0) this.timer.setDeadline(ms);
+    else this.timer.clearDeadline();
   }
 
   private clearDeadline(): void {
-    this.timer.disarm();
+    this.timer.clearDeadline();
   }
 }
 
+/**
+ * The connection's one deadline (headers, request or keep-alive). Moving it only stores the time; the heap
+ * entry is re-armed when it fires early or the deadline moves earlier, so a busy keep-alive connection costs
+ * no heap operation per request.
+ */
 class ConnectionTimer extends Timer {
+  private deadline: i64 = 0; // loop time; 0 = none
   constructor(private conn: Connection) {
     super();
   }
+  setDeadline(ms: i32): void {
+    const at = now() + ms;
+    const early = this.deadline == 0 || at < this.deadline;
+    this.deadline = at;
+    if (!this.isActive || (early && at < this.when)) this.arm(ms);
+  }
+  clearDeadline(): void {
+    this.deadline = 0;
+  }
   fire(): void {
+    const deadline = this.deadline;
+    if (deadline != 0 && deadline > now()) {
+      this.arm(deadline - now());
+      return;
+    }
     this._deactivate();
-    this.conn.onTimeout();
+    if (deadline != 0) {
+      this.deadline = 0;
+      this.conn.onTimeout();
+    }
   }
 }
 
