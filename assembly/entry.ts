@@ -1,7 +1,8 @@
 // Compiled as the second entry of every app (scripts/build.mjs): the app's script is `_initialize`,
 // and these exports drive the loop — `_start` blocking under wasmtime, `eventide_tick` from an embedding host.
-import { run, tick } from "./loop";
-import { closeAllServers } from "./net";
+// Imported by package path, as apps do, so both name the same modules (see scripts/build.mjs).
+import { run, tick } from "eventide/loop";
+import { closeAllServers } from "eventide/net";
 
 export function _start(): void {
   run();

@@ -25,6 +25,7 @@ export function run(): void {
 /** One iteration without waiting. Returns TICK_DONE, TICK_IDLE (only I/O can wake the loop) or ns to wait. */
 export function tick(): i64 {
   runTicks();
+  tickDriven = true;
   if (loopAlive()) iterate(true);
   if (!loopAlive()) return TICK_DONE;
   if (hasImmediates() || hasClosing() || hasTicks()) return 0;
@@ -49,6 +50,9 @@ function pollTimeoutNs(): i64 {
 
 let lastSweep: i64 = 0;
 const SWEEP_BATCH: i32 = 64;
+// Driven by eventide_tick: the host calls in when a socket has news and its readiness is exact, so every
+// poll covers all subscriptions (a cold one that just woke must not wait for a sweep the host can't see).
+let tickDriven = false;
 
 /**
  * Hot/cold polling, so thousands of idle connections don't make every poll cost O(all of them). With more
@@ -61,7 +65,7 @@ function pollIo(timeoutNs: i64): void {
   const hot = wasi.hotSubscriptionCount();
   const total = wasi.subscriptionCount();
   const cold = total - hot;
-  if (cold <= SWEEP_BATCH || hot == 0) {
+  if (cold <= SWEEP_BATCH || hot == 0 || tickDriven) {
     const n = wasi.poll(0, total, timeoutNs);
     updateTime();
     lastSweep = now();

@@ -1,5 +1,5 @@
 // The seed's hello world, as an Eventide app.
-import * as http from "../assembly/http/index";
+import * as http from "eventide/http";
 
 http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
   res.writeHead(200, ["Content-Type", "text/plain"]);

@@ -1,7 +1,7 @@
 // Streaming both ways: GET /stream sends a large chunked response written as the socket drains;
 // POST /echo streams the upload back as it arrives, pausing the upload while the client is slow to read.
-import * as http from "../assembly/http/index";
-import { Buffer } from "../assembly/buffer";
+import * as http from "eventide/http";
+import { Buffer } from "eventide/buffer";
 
 const CHUNK = Buffer.from("x".repeat(16 * 1024 - 1) + "\n");
 const STREAM_CHUNKS = 1024; // 16 MiB

@@ -1,6 +1,6 @@
 // The loop runs while something is scheduled and exits by itself after the last timer.
-import { setTimeout, setInterval, clearInterval, setImmediate, Timeout } from "../assembly/timers";
-import { nextTick } from "../assembly/tasks";
+import { setTimeout, setInterval, clearInterval, setImmediate, Timeout } from "eventide/timers";
+import { nextTick } from "eventide/tasks";
 
 let ticks = 0;
 

@@ -1,24 +1,41 @@
 // Builds everything `npm test` and `npm start` need: every example and test fixture app compiled with the
 // runtime into one WASI preview1 module each, then the host bundle. Pass names to build only those apps.
 import asc from "assemblyscript/asc";
-import { readdirSync, mkdirSync, existsSync, statSync } from "node:fs";
-import { join, basename, dirname, relative } from "node:path";
+import { readdirSync, mkdirSync, existsSync, statSync, symlinkSync } from "node:fs";
+import { join, basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv.slice(2);
 
-/** Compiles one app against the runtime; the app's top level becomes `_initialize`, the loop `_start`. */
-export async function buildApp(entry, outFile, { debug = false } = {}) {
-  mkdirSync(dirname(outFile), { recursive: true });
+// Apps import the runtime as "eventide/<module>" (net, http, timers, events, buffer, tasks, or "eventide").
+// AssemblyScript 0.27 resolves "pkg/sub" to pkg/sub.ts (or pkg/sub/index.ts) in a package folder on --path,
+// so dist/asc/eventide links to assembly/. The loop entry imports the runtime the same way, so app and
+// entry share one copy of it.
+function packagePath() {
+  const dir = join(root, "dist", "asc");
+  const link = join(dir, "eventide");
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(link)) symlinkSync(join("..", "..", "assembly"), link, "dir");
+  return dir;
+}
+
+/**
+ * Compiles one app against the runtime; the app's top level becomes `_initialize`, the loop `_start`.
+ * Paths may be absolute or relative to the current directory. Resolves with asc's diagnostics on failure.
+ */
+export async function buildApp(entry, outFile, { debug = false, stdout = process.stdout, stderr = process.stderr } = {}) {
+  mkdirSync(dirname(resolve(outFile)), { recursive: true });
   const args = [
-    relative(root, entry), "assembly/entry.ts",
-    "--config", "asconfig.json", "--target", debug ? "debug" : "release",
-    "-o", relative(root, outFile),
+    resolve(entry), join(root, "assembly", "entry.ts"),
+    "--config", join(root, "asconfig.json"), "--target", debug ? "debug" : "release",
+    "--path", packagePath(),
+    "--baseDir", "/", // every path here is absolute; asc joins library paths onto baseDir
+    "-o", resolve(outFile),
   ];
-  const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
-  if (error) throw new Error(`asc failed for ${entry}: ${error.message}\n${stderr}`);
+  const { error } = await asc.main(args, { stdout, stderr });
+  if (error) throw new Error(`asc failed for ${entry}: ${error.message}`);
 }
 
 const appDirs = [

@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
 
 const wasmtime = execFileSync("bash", ["scripts/ensure-wasmtime.sh"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-const env = { ...process.env, EVENTIDE_WASMTIME: wasmtime, EVENTIDE_TEST_ENGINES: process.env.EVENTIDE_TEST_ENGINES ?? "wasmtime" };
+const env = { ...process.env, EVENTIDE_WASMTIME: wasmtime, EVENTIDE_TEST_ENGINES: process.env.EVENTIDE_TEST_ENGINES ?? "wasmtime,node" };
 console.log(`wasmtime: ${wasmtime}`);
 
 execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit", env });

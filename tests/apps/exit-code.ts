@@ -1,5 +1,5 @@
 // Test app: the loop ends after its last timer and the process exits with process.exitCode.
-import { setTimeout } from "../../assembly/timers";
+import { setTimeout } from "eventide/timers";
 
 setTimeout(() => {
   process.exitCode = 3;

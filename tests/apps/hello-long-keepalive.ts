@@ -1,5 +1,5 @@
 // The hello world server with a 120 s keep-alive timeout, for holding many idle connections (tests, bench).
-import * as http from "../../assembly/http/index";
+import * as http from "eventide/http";
 
 const server = http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
   res.writeHead(200, ["Content-Type", "text/plain"]);

@@ -1,9 +1,9 @@
 // Test app: answers "<METHOD> <url>" (after 50 ms for /slow; POST adds the body's size once it ends), with short timeouts so tests can observe them,
 // and turns an Upgrade: echo request into a raw echo socket.
-import * as http from "../../assembly/http/index";
-import { Socket } from "../../assembly/net";
-import { Buffer } from "../../assembly/buffer";
-import { setTimeout } from "../../assembly/timers";
+import * as http from "eventide/http";
+import { Socket } from "eventide/net";
+import { Buffer } from "eventide/buffer";
+import { setTimeout } from "eventide/timers";
 
 function answer(res: http.ServerResponse): void {
   res.end(res.req.method + " " + res.req.url);

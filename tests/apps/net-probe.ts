@@ -1,7 +1,7 @@
 // Test app: reports what it received when the client half-closes, and exercises idle timeouts.
 // A connection whose first byte is 'T' gets a 100 ms idle timeout; on 'timeout' it writes "timeout\n".
-import { createServer, Socket, NetError } from "../../assembly/net";
-import { Buffer } from "../../assembly/buffer";
+import { createServer, Socket, NetError } from "eventide/net";
+import { Buffer } from "eventide/buffer";
 
 const server = createServer((socket: Socket) => {
   socket.setAllowHalfOpen(true);

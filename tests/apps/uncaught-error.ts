@@ -1,6 +1,6 @@
 // Test app: an 'error' event nobody listens to ends the process with a message, as in Node.
-import { EventEmitter } from "../../assembly/events";
-import { setTimeout } from "../../assembly/timers";
+import { EventEmitter } from "eventide/events";
+import { setTimeout } from "eventide/timers";
 
 const emitter = new EventEmitter();
 setTimeout((e: EventEmitter) => {

@@ -5,7 +5,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const ENGINES = (process.env.EVENTIDE_TEST_ENGINES ?? "wasmtime").split(",");
+export const ENGINES = (process.env.EVENTIDE_TEST_ENGINES ?? "wasmtime,node").split(",");
 
 let wasmtimePath;
 export function wasmtime() {
@@ -48,7 +48,7 @@ export async function startApp(wasm, { engine = "wasmtime", env = {}, listen = t
     const flags = ["run", "-S", "preview2=n"];
     if (listen) flags.push("-S", `tcplisten=127.0.0.1:${port}`, "--env", `EVENTIDE_LISTEN=3=127.0.0.1:${port}`);
     for (const [k, v] of Object.entries(env)) flags.push("--env", `${k}=${v}`);
-    child = spawn(wasmtime(), [...flags, wasmPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(wasmtime(), [...flags, wasmPath, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_BACKTRACE: "0" } });
   } else if (engine === "node") {
     const flags = ["run", wasmPath, "--engine", "node"];
     if (listen) flags.push("--listen", `127.0.0.1:${port}`);

@@ -69,6 +69,7 @@ for (const engine of ENGINES) {
     after(async () => { await app.kill(); });
 
     it("prints the seed's banner and answers curl with Hello World", async () => {
+      for (let i = 0; i < 100 && !app.stdout.includes("Server running"); i++) await new Promise((r) => setTimeout(r, 20));
       assert.match(app.stdout, /Server running at http:\/\/127\.0\.0\.1:1337\//);
       const { stdout, stderr } = await run("curl", ["-sv", `http://127.0.0.1:${app.port}/`]);
       assert.equal(stdout, "Hello World\n");

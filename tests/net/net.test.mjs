@@ -41,15 +41,17 @@ for (const engine of ENGINES) {
       assert.equal(got.toString(), GREETING + "hello\n");
     });
 
-    it("echoes 16 MB through a slow reader intact, with bounded memory (backpressure)", async () => {
-      const payload = Buffer.alloc(16 << 20);
+    it("echoes 64 MB through a slow reader intact, with bounded memory (backpressure)", async () => {
+      const payload = Buffer.alloc(64 << 20);
       for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE(i, i);
       const before = rssKiB(echo.child.pid);
       const got = await exchange(echo.port, payload, { readDelayMs: 1 });
       assert.equal(got.length, GREETING.length + payload.length);
       assert.ok(got.subarray(GREETING.length).equals(payload), "echoed bytes differ");
+      // Buffering it all would grow the server by ≥ 64 MiB; the Node engine's own heap churn needs more slack.
       const grownKiB = rssKiB(echo.child.pid) - before;
-      assert.ok(grownKiB < 12 * 1024, `server RSS grew ${grownKiB} KiB while echoing 16 MiB`);
+      const limitKiB = (engine === "node" ? 40 : 12) * 1024;
+      assert.ok(grownKiB < limitKiB, `server RSS grew ${grownKiB} KiB while echoing 64 MiB`);
     });
 
     it("serves 200 concurrent clients", async () => {

@@ -1,0 +1,177 @@
+// The `eventide` command: run an app under either engine, or build one from AssemblyScript.
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { run, type EngineName } from "./index.js";
+import { EventideError } from "./errors.js";
+
+const HELP: Record<string, string> = {
+  main: `eventide — evented I/O for WebAssembly
+
+Usage:
+  eventide run <app.wasm> [options] [-- app args]   run an app (default engine: node)
+  eventide build <app.ts> -o <app.wasm> [--debug]   compile an AssemblyScript app with the runtime
+  eventide help [run|build]                         this text, or a command's
+
+Run 'eventide run --help' for the run options.`,
+  run: `eventide run <app.wasm> [options] [-- app args]
+
+Runs an Eventide app until its event loop has nothing left to do; exits with the app's exit code.
+
+Options:
+  --listen ADDR        grant a listening socket: HOST:PORT, [IPv6]:PORT or PORT (127.0.0.1); repeatable.
+                       The app's listen(port) takes the matching one, or the only one granted.
+  --engine NAME        node (default: runs inside this Node process) or wasmtime (spawns wasmtime 36–46)
+  --env K=V            set an environment variable for the app; repeatable
+  --dir HOST:GUEST     grant a directory; repeatable
+  --memory-limit N     largest linear memory, in bytes (suffixes k, m, g)
+  --grace MS           on SIGINT/SIGTERM, time to finish in-flight work before closing (default 5000)
+  -h, --help           this text
+
+Example:
+  eventide run dist/examples/hello-http.wasm --listen 127.0.0.1:1337`,
+  build: `eventide build <app.ts> -o <app.wasm> [--debug]
+
+Compiles an AssemblyScript app together with the Eventide runtime into one WASI preview1 module.
+Apps import the runtime as "eventide/net", "eventide/http", "eventide/timers", "eventide/events",
+"eventide/buffer" or "eventide".
+
+Options:
+  -o, --out FILE   the .wasm to write (default: the app's name with .wasm)
+  --debug          unoptimised, with names and assertions
+  -h, --help       this text`,
+};
+
+class UsageError extends EventideError {
+  constructor(message: string, fix: string) {
+    super("EVENTIDE_E_BAD_FLAG", message, fix);
+  }
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+)([kmg]?)b?$/i.exec(text);
+  if (!m) throw new UsageError(`--memory-limit ${text} is not a size`, "use bytes, or a number with k, m or g: --memory-limit 64m");
+  return Number(m[1]) * { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as "" | "k" | "m" | "g"];
+}
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string[]>;
+  rest: string[];
+}
+
+/** Parses `--name value`, `--name=value` and boolean flags; anything after `--` goes to the app. */
+function parseArgs(argv: string[], valued: Set<string>, boolean: Set<string>, command: string): Parsed {
+  const parsed: Parsed = { positional: [], flags: new Map(), rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      parsed.rest = argv.slice(i + 1);
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      parsed.positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (boolean.has(name)) {
+      parsed.flags.set(name, ["true"]);
+    } else if (valued.has(name)) {
+      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`, `see 'eventide ${command} --help'`);
+      parsed.flags.set(name, [...(parsed.flags.get(name) ?? []), value]);
+    } else {
+      throw new UsageError(`unknown option ${name} for 'eventide ${command}'`, `see 'eventide ${command} --help' for the options`);
+    }
+  }
+  return parsed;
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, new Set(["--listen", "--engine", "--env", "--dir", "--memory-limit", "--grace"]), new Set(["-h", "--help"]), "run");
+  if (p.flags.has("-h") || p.flags.has("--help")) {
+    console.log(HELP.run);
+    return 0;
+  }
+  if (p.positional.length !== 1) {
+    throw new UsageError(p.positional.length ? "one app at a time" : "which app?", "eventide run <app.wasm> --listen 127.0.0.1:1337");
+  }
+  const env: Record<string, string> = {};
+  for (const kv of p.flags.get("--env") ?? []) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--env ${kv} is not K=V`, "use --env NAME=value");
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const engine = (p.flags.get("--engine")?.at(-1) ?? "node") as EngineName;
+  const grace = Number(p.flags.get("--grace")?.at(-1) ?? 5000);
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError("--grace takes milliseconds", "e.g. --grace 5000");
+  const limit = p.flags.get("--memory-limit")?.at(-1);
+  const app = await run(p.positional[0], {
+    engine, env, listen: p.flags.get("--listen") ?? [], dirs: p.flags.get("--dir") ?? [], args: p.rest,
+    memoryLimit: limit === undefined ? undefined : parseSize(limit),
+  });
+  const stop = () => void app.stop(grace);
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const code = await app.exited;
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+  return code;
+}
+
+async function buildCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, new Set(["-o", "--out"]), new Set(["--debug", "-h", "--help"]), "build");
+  if (p.flags.has("-h") || p.flags.has("--help")) {
+    console.log(HELP.build);
+    return 0;
+  }
+  if (p.positional.length !== 1) throw new UsageError("which app?", "eventide build app.ts -o app.wasm");
+  const entry = resolve(p.positional[0]);
+  if (!existsSync(entry)) {
+    throw new EventideError("EVENTIDE_E_NOT_FOUND", `cannot read ${p.positional[0]}`, "check the path of the app's .ts file");
+  }
+  const out = resolve(p.flags.get("-o")?.at(-1) ?? p.flags.get("--out")?.at(-1) ?? entry.replace(/\.ts$/, "") + ".wasm");
+  // The compiler driver is shared with the project's own build (scripts/build.mjs).
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  const { buildApp } = await import(pathToFileURL(join(root, "scripts", "build.mjs")).href);
+  try {
+    await buildApp(entry, out, { debug: p.flags.has("--debug") });
+  } catch (err) {
+    throw new EventideError("EVENTIDE_E_BUILD", (err as Error).message, "fix the errors the compiler reported above");
+  }
+  console.error(`eventide: built ${out}`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "run":
+        return await runCommand(rest);
+      case "build":
+        return await buildCommand(rest);
+      case undefined:
+      case "-h":
+      case "--help":
+        console.log(HELP.main);
+        return command === undefined ? 2 : 0;
+      case "help":
+        console.log(HELP[rest[0] ?? "main"] ?? HELP.main);
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`, "use 'eventide run' or 'eventide build' (see 'eventide --help')");
+    }
+  } catch (err) {
+    if (err instanceof EventideError) {
+      console.error(`eventide: ${err.message}`);
+      return err.code === "EVENTIDE_E_BAD_FLAG" ? 2 : 1;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

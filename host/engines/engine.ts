@@ -1,0 +1,34 @@
+// What both engines share: the options they run an app with and the handle they return.
+import type { Writable } from "node:stream";
+import type { BoundListener } from "../listeners.js";
+
+export interface DirGrant {
+  host: string;
+  guest: string;
+}
+
+export interface EngineOptions {
+  wasmPath: string;
+  listeners: BoundListener[];
+  env: Record<string, string>;
+  args: string[];
+  dirs: DirGrant[];
+  /** Largest linear memory the app may grow to, in bytes. */
+  memoryLimit?: number;
+  stdout?: Writable;
+  stderr?: Writable;
+}
+
+export interface RunningEngine {
+  /** Resolves with the exit code once the app has ended. */
+  readonly exited: Promise<number>;
+  /** Graceful stop: servers stop accepting, work in flight finishes; forced after `graceMs`. */
+  stop(graceMs: number): Promise<number>;
+  /** Linear memory in bytes, where the engine can see it. */
+  memoryBytes(): number | undefined;
+}
+
+/** Exit statuses outside 0–125 (the runtime's abort uses 255) become 1, as wasmtime reports them. */
+export function normalizeExitCode(code: number): number {
+  return code >= 0 && code < 126 ? code : 1;
+}

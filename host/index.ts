@@ -1,0 +1,106 @@
+// Eventide's embedding API: run an Eventide app (.wasm) from Node, inside this process or under wasmtime.
+//
+//   import { run } from "eventide";
+//   const app = await run("dist/examples/hello-http.wasm", { listen: ["127.0.0.1:1337"] });
+//   …
+//   const code = await app.stop();
+import { EventEmitter } from "node:events";
+import { resolve } from "node:path";
+import type { Writable } from "node:stream";
+import { bindListeners, parseListen, type ListenAddress } from "./listeners.js";
+import { loadModule } from "./module.js";
+import { startNodeEngine } from "./engines/node.js";
+import { startWasmtimeEngine } from "./engines/wasmtime.js";
+import type { DirGrant, RunningEngine } from "./engines/engine.js";
+import { EventideError } from "./errors.js";
+
+export { EventideError, type EventideErrorCode } from "./errors.js";
+export { parseListen, formatAddress, type ListenAddress } from "./listeners.js";
+export { findWasmtime, PINNED_WASMTIME } from "./engines/wasmtime.js";
+export type { DirGrant } from "./engines/engine.js";
+
+export type EngineName = "node" | "wasmtime";
+
+export interface RunOptions {
+  /** Listening sockets to grant: "host:port", "[::1]:port" or "port"; port 0 picks a free one. */
+  listen?: Array<string | ListenAddress>;
+  engine?: EngineName;
+  env?: Record<string, string>;
+  args?: string[];
+  /** Directories to grant: { host, guest } or "host:guest". */
+  dirs?: Array<DirGrant | string>;
+  /** Largest linear memory the app may use, in bytes. */
+  memoryLimit?: number;
+  /** Where the app's stdout/stderr go (default: this process's). */
+  stdout?: Writable;
+  stderr?: Writable;
+  /** A wasmtime binary for engine "wasmtime" (default: found like scripts/ensure-wasmtime.sh does). */
+  wasmtime?: string;
+}
+
+/** A running app. Emits 'exit' (code). */
+export class EventideApp extends EventEmitter {
+  /** The granted addresses, with the ports actually bound. */
+  readonly addresses: ListenAddress[];
+  readonly engine: EngineName;
+  /** Resolves with the exit code when the app ends. */
+  readonly exited: Promise<number>;
+  exitCode: number | undefined;
+
+  constructor(private readonly running: RunningEngine, engine: EngineName, addresses: ListenAddress[]) {
+    super();
+    this.engine = engine;
+    this.addresses = addresses;
+    this.exited = running.exited.then((code) => {
+      this.exitCode = code;
+      this.emit("exit", code);
+      return code;
+    });
+  }
+
+  /** Graceful stop: servers stop accepting, requests in flight finish; after `graceMs` everything is closed. */
+  stop(graceMs = 5000): Promise<number> {
+    return this.running.stop(graceMs).then(() => this.exited);
+  }
+
+  /** The app's linear memory in bytes (Node engine only). */
+  get memoryBytes(): number | undefined {
+    return this.running.memoryBytes();
+  }
+}
+
+function parseDir(d: DirGrant | string): DirGrant {
+  if (typeof d !== "string") return d;
+  const i = d.indexOf(":");
+  if (i <= 0 || i === d.length - 1) {
+    throw new EventideError("EVENTIDE_E_BAD_FLAG", `--dir ${d} is not HOST:GUEST`, "use --dir ./public:/public");
+  }
+  return { host: d.slice(0, i), guest: d.slice(i + 1) };
+}
+
+/** Loads, checks and starts an app. Rejects with an EventideError when it can't start. */
+export async function run(wasmPath: string, options: RunOptions = {}): Promise<EventideApp> {
+  const engine = options.engine ?? "node";
+  if (engine !== "node" && engine !== "wasmtime") {
+    throw new EventideError("EVENTIDE_E_BAD_FLAG", `unknown engine '${engine}'`, "use --engine node or --engine wasmtime");
+  }
+  const path = resolve(wasmPath);
+  await loadModule(path); // fail on a bad file before binding any port
+  const addresses = (options.listen ?? []).map((l) => (typeof l === "string" ? parseListen(l) : l));
+  const dirs = (options.dirs ?? []).map(parseDir);
+  const listeners = await bindListeners(addresses);
+  const engineOptions = {
+    wasmPath: path, listeners, dirs, env: options.env ?? {}, args: options.args ?? [],
+    memoryLimit: options.memoryLimit, stdout: options.stdout, stderr: options.stderr,
+  };
+  try {
+    const running = engine === "node"
+      ? await startNodeEngine(engineOptions)
+      : await startWasmtimeEngine({ ...engineOptions, wasmtime: options.wasmtime });
+    return new EventideApp(running, engine, listeners.map((l) => l.address));
+  } catch (err) {
+    for (const l of listeners) l.server.close();
+    throw err;
+  }
+}
+

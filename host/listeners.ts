@@ -1,0 +1,68 @@
+// Listening sockets are bound by the host and granted to the guest (docs/architecture.md): this parses
+// --listen addresses, binds them in Node, and names them for EVENTIDE_LISTEN.
+import { createServer, type Server } from "node:net";
+import { EventideError } from "./errors.js";
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** `host:port`, `[v6]:port` or a bare `port` (127.0.0.1). */
+export function parseListen(spec: string): ListenAddress {
+  const bare = /^\d+$/.exec(spec);
+  const v6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(spec);
+  const v4 = /^([^:\[\]]+):(\d+)$/.exec(spec);
+  const [host, port] = bare ? ["127.0.0.1", spec] : v6 ? [v6[1], v6[2]] : v4 ? [v4[1], v4[2]] : ["", ""];
+  const n = Number(port);
+  if (!host || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new EventideError("EVENTIDE_E_BAD_FLAG", `--listen ${spec} is not an address`,
+      "use --listen HOST:PORT, --listen [IPv6]:PORT or --listen PORT, e.g. --listen 127.0.0.1:1337");
+  }
+  return { host, port: n };
+}
+
+export function formatAddress({ host, port }: ListenAddress): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export interface BoundListener {
+  server: Server;
+  address: ListenAddress; // the port actually bound (for port 0)
+}
+
+/** Binds every address; connections queue, unaccepted, until the guest takes them. */
+export async function bindListeners(addresses: ListenAddress[]): Promise<BoundListener[]> {
+  const bound: BoundListener[] = [];
+  try {
+    for (const address of addresses) {
+      const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ host: address.host, port: address.port, backlog: 511 }, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      const actual = server.address();
+      const port = typeof actual === "object" && actual ? actual.port : address.port;
+      bound.push({ server, address: { host: address.host, port } });
+    }
+  } catch (err) {
+    for (const b of bound) b.server.close();
+    const e = err as NodeJS.ErrnoException;
+    const where = e.address ? `${e.address}:${e.port}` : "the address";
+    if (e.code === "EADDRINUSE") {
+      throw new EventideError("EVENTIDE_E_ADDR_IN_USE", `${where} is already in use`,
+        "stop the process using it, or choose another port with --listen");
+    }
+    throw new EventideError("EVENTIDE_E_LISTEN", `cannot listen on ${where}: ${e.message}`,
+      "check the address: it must be a local interface address");
+  }
+  return bound;
+}
+
+/** The EVENTIDE_LISTEN value naming `fds[i]` as `listeners[i]`. */
+export function listenEnv(listeners: BoundListener[], fds: number[]): string {
+  return listeners.map((l, i) => `${fds[i]}=${formatAddress(l.address)}`).join(",");
+}

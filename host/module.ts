@@ -1,0 +1,47 @@
+// Loading and checking Eventide modules, compiled once per file and process (undici's lazyllhttp habit).
+import { readFile } from "node:fs/promises";
+import { EventideError } from "./errors.js";
+
+const REQUIRED_EXPORTS = ["memory", "_initialize", "_start", "eventide_tick", "eventide_exit_code", "eventide_stop"];
+const cache = new Map<string, Promise<WebAssembly.Module>>();
+
+export function loadModule(path: string): Promise<WebAssembly.Module> {
+  let pending = cache.get(path);
+  if (!pending) {
+    pending = compile(path);
+    cache.set(path, pending);
+    pending.catch(() => cache.delete(path));
+  }
+  return pending;
+}
+
+async function compile(path: string): Promise<WebAssembly.Module> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new EventideError("EVENTIDE_E_NOT_FOUND", `cannot read ${path}${code ? ` (${code})` : ""}`,
+      "check the path; build an app with `eventide build app.ts -o app.wasm`");
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes);
+  } catch (err) {
+    throw new EventideError("EVENTIDE_E_NOT_EVENTIDE_MODULE", `${path} is not a WebAssembly module: ${(err as Error).message}`,
+      "build the app with `eventide build app.ts -o app.wasm`");
+  }
+  checkEventideModule(path, module);
+  return module;
+}
+
+export function checkEventideModule(path: string, module: WebAssembly.Module): void {
+  const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((name) => !exports.has(name));
+  const foreign = WebAssembly.Module.imports(module).filter((i) => i.module !== "wasi_snapshot_preview1");
+  if (missing.length || foreign.length) {
+    const why = missing.length ? `it lacks ${missing.join(", ")}` : `it imports from ${foreign[0].module}`;
+    throw new EventideError("EVENTIDE_E_NOT_EVENTIDE_MODULE", `${path} is not an Eventide module: ${why}`,
+      "build the app with `eventide build app.ts -o app.wasm` (it links the Eventide runtime and its loop exports)");
+  }
+}

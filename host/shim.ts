@@ -1,0 +1,378 @@
+// The WASI preview1 socket layer for running an Eventide module inside Node. node:wasi has no sockets and
+// its poll_oneoff can't wait on them, so this supplies sock_*, poll_oneoff and the socket side of fd_*
+// from Node's own event loop, and delegates every other call to node:wasi. poll_oneoff never blocks: the
+// guest runs in tick mode and the host calls back in when a socket event arrives (see engines/node.ts).
+import type { Server, Socket } from "node:net";
+import type { Writable } from "node:stream";
+
+// WASI errno values (wasi_snapshot_preview1).
+const E = { SUCCESS: 0, AGAIN: 6, BADF: 8, CONNRESET: 15, FAULT: 21, INVAL: 28, IO: 29, NOTCONN: 53, NOTSOCK: 57, PIPE: 64 } as const;
+const ERRNO_BY_CODE: Record<string, number> = {
+  ECONNRESET: E.CONNRESET, EPIPE: E.PIPE, ENOTCONN: E.NOTCONN, ECONNABORTED: 13, ETIMEDOUT: 73, EHOSTUNREACH: 23, ENETUNREACH: 40,
+};
+const FILETYPE_SOCKET_STREAM = 6;
+const FDFLAGS_NONBLOCK = 4;
+const SDFLAGS_WR = 2;
+const EVENTTYPE_CLOCK = 0;
+const EVENTTYPE_FD_READ = 1;
+const EVENTTYPE_FD_WRITE = 2;
+const EVENT_FD_READWRITE_HANGUP = 1;
+const SUBSCRIPTION_SIZE = 48;
+const EVENT_SIZE = 32;
+/** Socket fds live far above node:wasi's (preopens from 3, files after), so the two tables never collide. */
+export const FIRST_SOCKET_FD = 0x10000;
+/** Bytes buffered per connection before the Node socket is paused for the guest to catch up. */
+const READ_HIGH_WATER_MARK = 64 * 1024;
+
+/** Thrown through the guest's stack by proc_exit; the engine catches it around every guest call. */
+export class GuestExit extends Error {
+  constructor(readonly code: number) {
+    super(`guest exited with ${code}`);
+  }
+}
+
+interface StreamEntry {
+  kind: "stream";
+  socket: Socket;
+  chunks: Buffer[];
+  buffered: number;
+  ended: boolean;
+  errno: number;
+}
+
+interface ListenerEntry {
+  kind: "listener";
+  server: Server;
+  pending: Socket[];
+}
+
+type Entry = StreamEntry | ListenerEntry;
+
+export interface ShimOptions {
+  /** Called (possibly many times per turn) whenever the guest may have something to do. */
+  wake(): void;
+  stdout?: Writable;
+  stderr?: Writable;
+}
+
+type WasiImports = Record<string, (...args: any[]) => any>;
+
+export class SocketShim {
+  private readonly entries = new Map<number, Entry>();
+  /** [fd, type] of what the last poll reported ready. */
+  private reported: Array<[number, number]> = [];
+  private nextFd = FIRST_SOCKET_FD;
+  private memory: WebAssembly.Memory | null = null;
+  private view = new DataView(new ArrayBuffer(0));
+  private bytes = new Uint8Array(0);
+
+  constructor(private readonly options: ShimOptions) {}
+
+  bindMemory(memory: WebAssembly.Memory): void {
+    this.memory = memory;
+  }
+
+  /** Grants a listening server to the guest; returns its fd. */
+  addListener(server: Server): number {
+    const fd = this.nextFd++;
+    const entry: ListenerEntry = { kind: "listener", server, pending: [] };
+    server.on("connection", (socket: Socket) => {
+      entry.pending.push(socket);
+      this.options.wake();
+    });
+    this.entries.set(fd, entry);
+    return fd;
+  }
+
+  /** Closes every socket and listener (the app is gone). */
+  closeAll(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.kind === "stream") entry.socket.destroy();
+      else {
+        entry.server.close();
+        for (const s of entry.pending) s.destroy();
+      }
+    }
+    this.entries.clear();
+  }
+
+  get openSockets(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.kind === "stream") n++;
+    return n;
+  }
+
+  /** node:wasi's imports with the socket, poll and stdio calls replaced. */
+  imports(base: WasiImports): WasiImports {
+    const self = this;
+    const delegate = (name: string, fallback: number) => base[name] ?? (() => fallback);
+    const fdClose = delegate("fd_close", E.BADF);
+    const fdFdstatGet = delegate("fd_fdstat_get", E.BADF);
+    const fdFdstatSetFlags = delegate("fd_fdstat_set_flags", E.BADF);
+    const fdWrite = delegate("fd_write", E.BADF);
+    return {
+      ...base,
+      sock_accept: (fd: number, _flags: number, fdOut: number) => self.accept(fd, fdOut),
+      sock_recv: (fd: number, iovs: number, iovsLen: number, _flags: number, lenOut: number, flagsOut: number) =>
+        self.recv(fd, iovs, iovsLen, lenOut, flagsOut),
+      sock_send: (fd: number, iovs: number, iovsLen: number, _flags: number, lenOut: number) => self.send(fd, iovs, iovsLen, lenOut),
+      sock_shutdown: (fd: number, how: number) => self.shutdown(fd, how),
+      poll_oneoff: (subs: number, events: number, count: number, countOut: number) => self.poll(subs, events, count, countOut),
+      fd_close: (fd: number) => (self.entries.has(fd) ? self.close(fd) : fdClose(fd)),
+      fd_fdstat_get: (fd: number, out: number) => (self.entries.has(fd) ? self.fdstat(fd, out) : fdFdstatGet(fd, out)),
+      fd_fdstat_set_flags: (fd: number, flags: number) => (self.entries.has(fd) ? E.SUCCESS : fdFdstatSetFlags(fd, flags)),
+      fd_write: (fd: number, iovs: number, iovsLen: number, out: number) => {
+        const target = fd === 1 ? self.options.stdout : fd === 2 ? self.options.stderr : undefined;
+        if (self.entries.has(fd)) return self.send(fd, iovs, iovsLen, out);
+        if (!target) return fdWrite(fd, iovs, iovsLen, out);
+        return self.writeTo(target, iovs, iovsLen, out);
+      },
+      proc_exit: (code: number) => {
+        throw new GuestExit(code);
+      },
+    };
+  }
+
+  // ---- guest memory, checked at the boundary ----
+
+  private refresh(): void {
+    const buffer = this.memory!.buffer;
+    if (this.bytes.buffer !== buffer) {
+      this.view = new DataView(buffer);
+      this.bytes = new Uint8Array(buffer);
+    }
+  }
+
+  private inBounds(ptr: number, len: number): boolean {
+    return ptr >= 0 && len >= 0 && ptr + len <= this.bytes.length;
+  }
+
+  /** The iovecs at `iovs` as [ptr, len] pairs, or null if any lies outside memory. */
+  private iovecs(iovs: number, count: number): Array<[number, number]> | null {
+    this.refresh();
+    if (!this.inBounds(iovs, count * 8)) return null;
+    const list: Array<[number, number]> = [];
+    for (let i = 0; i < count; i++) {
+      const ptr = this.view.getUint32(iovs + i * 8, true);
+      const len = this.view.getUint32(iovs + i * 8 + 4, true);
+      if (!this.inBounds(ptr, len)) return null;
+      list.push([ptr, len]);
+    }
+    return list;
+  }
+
+  private putU32(ptr: number, value: number): number {
+    if (!this.inBounds(ptr, 4)) return E.FAULT;
+    this.view.setUint32(ptr, value, true);
+    return E.SUCCESS;
+  }
+
+  // ---- sockets ----
+
+  private accept(fd: number, fdOut: number): number {
+    const entry = this.entries.get(fd);
+    if (!entry) return E.BADF;
+    if (entry.kind !== "listener") return E.NOTSOCK;
+    const socket = entry.pending.shift();
+    if (!socket) return E.AGAIN;
+    this.refresh();
+    const newFd = this.nextFd++;
+    const stream: StreamEntry = { kind: "stream", socket, chunks: [], buffered: 0, ended: false, errno: 0 };
+    socket.on("data", (chunk: Buffer) => {
+      stream.chunks.push(chunk);
+      stream.buffered += chunk.length;
+      if (stream.buffered >= READ_HIGH_WATER_MARK) socket.pause(); // backpressure toward the client
+      this.options.wake();
+    });
+    socket.on("end", () => {
+      stream.ended = true;
+      this.options.wake();
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      stream.errno = ERRNO_BY_CODE[err.code ?? ""] ?? E.IO;
+      this.options.wake();
+    });
+    socket.on("drain", () => this.options.wake());
+    socket.on("close", () => {
+      stream.ended = true;
+      this.options.wake();
+    });
+    socket.setNoDelay(true);
+    socket.resume();
+    this.entries.set(newFd, stream);
+    return this.putU32(fdOut, newFd);
+  }
+
+  private stream(fd: number): StreamEntry | number {
+    const entry = this.entries.get(fd);
+    if (!entry) return E.BADF;
+    if (entry.kind !== "stream") return E.NOTCONN;
+    return entry;
+  }
+
+  private recv(fd: number, iovs: number, iovsLen: number, lenOut: number, flagsOut: number): number {
+    const s = this.stream(fd);
+    if (typeof s === "number") return s;
+    const targets = this.iovecs(iovs, iovsLen);
+    if (!targets || !this.inBounds(lenOut, 4) || !this.inBounds(flagsOut, 2)) return E.FAULT;
+    if (s.buffered === 0) {
+      if (s.errno) return s.errno;
+      if (!s.ended) return E.AGAIN;
+      this.view.setUint16(flagsOut, 0, true);
+      return this.putU32(lenOut, 0); // end of stream
+    }
+    let copied = 0;
+    for (const [ptr, len] of targets) {
+      let at = 0;
+      while (at < len && s.chunks.length > 0) {
+        const chunk = s.chunks[0];
+        const n = Math.min(len - at, chunk.length);
+        this.bytes.set(chunk.subarray(0, n), ptr + at);
+        at += n;
+        if (n === chunk.length) s.chunks.shift();
+        else s.chunks[0] = chunk.subarray(n);
+      }
+      copied += at;
+      if (s.chunks.length === 0) break;
+    }
+    s.buffered -= copied;
+    if (s.buffered < READ_HIGH_WATER_MARK && s.socket.isPaused() && !s.ended) s.socket.resume();
+    this.view.setUint16(flagsOut, 0, true);
+    return this.putU32(lenOut, copied);
+  }
+
+  private send(fd: number, iovs: number, iovsLen: number, lenOut: number): number {
+    const s = this.stream(fd);
+    if (typeof s === "number") return s;
+    const sources = this.iovecs(iovs, iovsLen);
+    if (!sources || !this.inBounds(lenOut, 4)) return E.FAULT;
+    if (s.errno) return s.errno;
+    const socket = s.socket;
+    if (socket.destroyed || socket.writableEnded) return E.PIPE;
+    if (socket.writableNeedDrain) return E.AGAIN; // over Node's high-water mark: the guest waits for fd_write
+    let total = 0;
+    for (const [, len] of sources) total += len;
+    const data = Buffer.allocUnsafe(total); // the guest may reuse its buffer as soon as we return
+    let at = 0;
+    for (const [ptr, len] of sources) {
+      data.set(this.bytes.subarray(ptr, ptr + len), at);
+      at += len;
+    }
+    if (total > 0) socket.write(data);
+    return this.putU32(lenOut, total);
+  }
+
+  private shutdown(fd: number, how: number): number {
+    const s = this.stream(fd);
+    if (typeof s === "number") return s;
+    if (how & SDFLAGS_WR) s.socket.end();
+    return E.SUCCESS;
+  }
+
+  private close(fd: number): number {
+    const entry = this.entries.get(fd)!;
+    this.entries.delete(fd);
+    if (entry.kind === "listener") {
+      entry.server.close();
+      for (const s of entry.pending) s.destroy();
+    } else {
+      // Like close(2): what the guest already sent is still delivered, then FIN.
+      entry.socket.destroySoon();
+    }
+    return E.SUCCESS;
+  }
+
+  private fdstat(fd: number, out: number): number {
+    this.refresh();
+    if (!this.inBounds(out, 24)) return E.FAULT;
+    this.bytes.fill(0, out, out + 24);
+    this.view.setUint8(out, FILETYPE_SOCKET_STREAM);
+    this.view.setUint16(out + 2, FDFLAGS_NONBLOCK, true);
+    this.view.setBigUint64(out + 8, 0xffffffffffffffffn, true);
+    this.view.setBigUint64(out + 16, 0xffffffffffffffffn, true);
+    return E.SUCCESS;
+  }
+
+  private writeTo(target: Writable, iovs: number, iovsLen: number, out: number): number {
+    const sources = this.iovecs(iovs, iovsLen);
+    if (!sources || !this.inBounds(out, 4)) return E.FAULT;
+    let total = 0;
+    for (const [ptr, len] of sources) {
+      target.write(Buffer.from(this.bytes.subarray(ptr, ptr + len)));
+      total += len;
+    }
+    return this.putU32(out, total);
+  }
+
+  // ---- readiness ----
+
+  /** Reports what is ready now; never waits (a clock subscription fires at once if nothing else is ready). */
+  private poll(subs: number, events: number, count: number, countOut: number): number {
+    this.refresh();
+    if (count === 0) return E.INVAL;
+    if (!this.inBounds(subs, count * SUBSCRIPTION_SIZE) || !this.inBounds(events, count * EVENT_SIZE) || !this.inBounds(countOut, 4)) {
+      return E.FAULT;
+    }
+    let n = 0;
+    let clockAt = -1;
+    this.reported = [];
+    for (let i = 0; i < count; i++) {
+      const sub = subs + i * SUBSCRIPTION_SIZE;
+      const type = this.view.getUint8(sub + 8);
+      if (type === EVENTTYPE_CLOCK) {
+        clockAt = sub;
+        continue;
+      }
+      const fd = this.view.getUint32(sub + 16, true);
+      const readiness = this.readiness(fd, type);
+      if (readiness === null) continue;
+      this.writeEvent(events + n * EVENT_SIZE, sub, type, readiness);
+      this.reported.push([fd, type]);
+      n++;
+    }
+    if (n === 0 && clockAt >= 0) {
+      this.writeEvent(events, clockAt, EVENTTYPE_CLOCK, { errno: 0, nbytes: 0, hangup: false });
+      n = 1;
+    }
+    this.view.setUint32(countOut, n, true);
+    return E.SUCCESS;
+  }
+
+  /**
+   * Whether something the last poll reported is still ready after the guest's turn (data left unread, an
+   * EOF behind the data, more pending connections). Readiness is level-triggered, and no Node event will
+   * come for it again, so the engine must call back in.
+   */
+  stillReady(): boolean {
+    for (const [fd, type] of this.reported) {
+      if (this.entries.has(fd) && this.readiness(fd, type) !== null) return true;
+    }
+    return false;
+  }
+
+  private readiness(fd: number, type: number): { errno: number; nbytes: number; hangup: boolean } | null {
+    const entry = this.entries.get(fd);
+    // node:wasi's own fds (stdio, files) are always ready, as regular files are to poll(2).
+    if (!entry) return fd < FIRST_SOCKET_FD ? { errno: 0, nbytes: 0, hangup: false } : { errno: E.BADF, nbytes: 0, hangup: false };
+    if (entry.kind === "listener") {
+      return type === EVENTTYPE_FD_READ && entry.pending.length > 0 ? { errno: 0, nbytes: entry.pending.length, hangup: false } : null;
+    }
+    if (entry.errno) return { errno: entry.errno, nbytes: 0, hangup: true };
+    if (type === EVENTTYPE_FD_READ) {
+      if (entry.buffered > 0 || entry.ended) return { errno: 0, nbytes: entry.buffered, hangup: entry.ended };
+      return null;
+    }
+    const socket = entry.socket;
+    if (socket.destroyed) return { errno: E.PIPE, nbytes: 0, hangup: true };
+    return socket.writableNeedDrain ? null : { errno: 0, nbytes: socket.writableHighWaterMark - socket.writableLength, hangup: false };
+  }
+
+  private writeEvent(at: number, sub: number, type: number, r: { errno: number; nbytes: number; hangup: boolean }): void {
+    this.bytes.fill(0, at, at + EVENT_SIZE);
+    this.view.setBigUint64(at, this.view.getBigUint64(sub, true), true); // userdata
+    this.view.setUint16(at + 8, r.errno, true);
+    this.view.setUint8(at + 10, type);
+    this.view.setBigUint64(at + 16, BigInt(Math.max(0, r.nbytes)), true);
+    this.view.setUint16(at + 24, r.hangup ? EVENT_FD_READWRITE_HANGUP : 0, true);
+  }
+}
