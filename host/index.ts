@@ -84,10 +84,10 @@ export async function run(wasmPath: string, options: RunOptions = {}): Promise<E
   if (engine !== "node" && engine !== "wasmtime") {
     throw new EventideError("EVENTIDE_E_BAD_FLAG", `unknown engine '${engine}'`, "use --engine node or --engine wasmtime");
   }
-  const path = resolve(wasmPath);
-  await loadModule(path); // fail on a bad file before binding any port
   const addresses = (options.listen ?? []).map((l) => (typeof l === "string" ? parseListen(l) : l));
   const dirs = (options.dirs ?? []).map(parseDir);
+  const path = resolve(wasmPath);
+  await loadModule(path); // fail on a bad file before binding any port
   const listeners = await bindListeners(addresses);
   const engineOptions = {
     wasmPath: path, listeners, dirs, env: options.env ?? {}, args: options.args ?? [],
