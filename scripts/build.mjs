@@ -38,6 +38,17 @@ export async function buildApp(entry, outFile, { debug = false, stdout = process
   if (error) throw new Error(`asc failed for ${entry}: ${error.message}`);
 }
 
+/** The parser harness: runtime modules without the loop entry, importing only env.abort. */
+async function buildHarness(entry, outFile) {
+  mkdirSync(dirname(outFile), { recursive: true });
+  const args = [
+    resolve(entry), "--path", packagePath(), "--baseDir", "/", "--runtime", "incremental",
+    "-O3", "--noAssert", "--exportRuntime", "-o", resolve(outFile),
+  ];
+  const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+  if (error) throw new Error(`asc failed for ${entry}: ${error.message}`);
+}
+
 const appDirs = [
   ["examples", "dist/examples"],
   ["tests/apps", "dist/tests/apps"],
@@ -45,6 +56,14 @@ const appDirs = [
 
 async function main() {
   process.chdir(root);
+  // Harnesses first: asc keeps the library files of one compilation (the WASI shim's) for later ones.
+  const harness = "tests/parser-harness/harness.ts";
+  const harnessOut = "dist/tests/parser-harness.wasm";
+  if (existsSync(harness) && (!only.length || only.includes("parser-harness")) &&
+      !(existsSync(harnessOut) && statSync(harnessOut).mtimeMs > newestSource("tests/parser-harness", "harness.ts"))) {
+    await buildHarness(harness, harnessOut);
+    console.log(`built ${harnessOut}`);
+  }
   for (const [src, out] of appDirs) {
     if (!existsSync(src)) continue;
     for (const file of readdirSync(src).filter((f) => f.endsWith(".ts")).sort()) {

@@ -20,9 +20,11 @@ export enum ParseError {
   INVALID_CONTENT_LENGTH,
   DUPLICATE_CONTENT_LENGTH,  // differing values
   CONTENT_LENGTH_AND_TRANSFER_ENCODING,
-  INVALID_TRANSFER_ENCODING, // a final coding other than chunked
+  INVALID_TRANSFER_ENCODING, // chunked not last (or twice) in a request, or in an HTTP/1.0 request
+  UNKNOWN_TRANSFER_CODING,   // a coding we don't know (RFC 9112 §6.1: 501)
   INVALID_CHUNK_SIZE,
   CHUNK_SIZE_OVERFLOW,
+  INVALID_CHUNK_EXTENSION,   // not ( ";" token [ "=" ( token / quoted-string ) ] )*
   INVALID_CHUNK_DATA,        // no CRLF after chunk data
   INVALID_TRAILER,
   BODY_TOO_LARGE,
@@ -48,7 +50,9 @@ export function errorReason(code: ParseError): string {
     case ParseError.INVALID_CONTENT_LENGTH: return "invalid Content-Length";
     case ParseError.DUPLICATE_CONTENT_LENGTH: return "conflicting Content-Length values";
     case ParseError.CONTENT_LENGTH_AND_TRANSFER_ENCODING: return "both Content-Length and Transfer-Encoding";
-    case ParseError.INVALID_TRANSFER_ENCODING: return "final transfer coding is not chunked";
+    case ParseError.INVALID_TRANSFER_ENCODING: return "chunked is not the final transfer coding";
+    case ParseError.UNKNOWN_TRANSFER_CODING: return "unknown transfer coding";
+    case ParseError.INVALID_CHUNK_EXTENSION: return "invalid chunk extension";
     case ParseError.INVALID_CHUNK_SIZE: return "invalid chunk size";
     case ParseError.CHUNK_SIZE_OVERFLOW: return "chunk size too large";
     case ParseError.INVALID_CHUNK_DATA: return "chunk data not followed by CRLF";
@@ -65,7 +69,7 @@ export function statusForError(code: ParseError): i32 {
     case ParseError.HEADERS_TOO_LARGE:
     case ParseError.TOO_MANY_HEADERS: return 431;
     case ParseError.UNSUPPORTED_VERSION: return 505;
-    case ParseError.INVALID_TRANSFER_ENCODING: return 501;
+    case ParseError.UNKNOWN_TRANSFER_CODING: return 501;
     case ParseError.BODY_TOO_LARGE: return 413;
     default: return 400;
   }

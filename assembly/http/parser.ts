@@ -66,7 +66,16 @@ export enum HeadResult { NEED_MORE = -1, ERROR = -2 }
 
 enum Body { NONE, LENGTH, CHUNKED, UNTIL_EOF }
 
-enum Chunk { SIZE, SIZE_MORE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER_START, TRAILER_LINE, TRAILER_LF, FINAL_LF, DONE }
+const CONNECTION_CLOSE: u8 = 1;
+const CONNECTION_KEEP_ALIVE: u8 = 2;
+const CONNECTION_UPGRADE: u8 = 4;
+
+enum Chunk {
+  SIZE, SIZE_MORE,
+  // chunk-ext = *( ";" name [ "=" ( token / quoted-string ) ] ); the BWS RFC 9112 allows is refused, as llhttp does
+  EXT_BEFORE_NAME, EXT_NAME, EXT_BEFORE_VALUE, EXT_VALUE, EXT_QUOTED, EXT_QUOTED_ESCAPE, EXT_AFTER_VALUE,
+  SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER_START, TRAILER_NAME, TRAILER_VALUE, TRAILER_LF, FINAL_LF, DONE,
+}
 
 export class Parser {
   kind: Kind;
@@ -117,6 +126,9 @@ export class Parser {
     this.keepAlive = true;
     this.upgrade = false;
     this.expectContinue = false;
+    this.sawTransferEncoding = false;
+    this.sawUpgrade = false;
+    this.connectionTokens = 0;
     this.body = Body.NONE;
     this.bodyDone = false;
   }
@@ -170,6 +182,7 @@ export class Parser {
     while (i < end && is(load<u8>(p + i), TARGET)) i++;
     if (i == start || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_TARGET);
     if (i - start > this.maxTargetLength) return this.fail(ParseError.TARGET_TOO_LONG);
+    if (!isTargetForm(p + start, i - start, this.method)) return this.fail(ParseError.INVALID_TARGET);
     this.targetStart = start;
     this.targetLength = i - start;
     i = this.parseVersion(p, i + 1, end);
@@ -209,7 +222,6 @@ export class Parser {
     if (major != 1 || minor > 1) return this.fail(ParseError.UNSUPPORTED_VERSION);
     this.versionMajor = <i32>major;
     this.versionMinor = <i32>minor;
-    this.keepAlive = minor == 1;
     return i + 8;
   }
 
@@ -274,20 +286,15 @@ export class Parser {
           if (d > 9) return this.reject(ParseError.INVALID_CONTENT_LENGTH);
           n = n * 10 + d;
         }
-        if (this.contentLength >= 0 && this.contentLength != n) return this.reject(ParseError.DUPLICATE_CONTENT_LENGTH);
+        // Any repeat is refused, identical or not (RFC 9110 §8.6 allows either; llhttp refuses too).
+        if (this.contentLength >= 0) return this.reject(ParseError.DUPLICATE_CONTENT_LENGTH);
         this.contentLength = n;
         return true;
       }
       case 17: { // transfer-encoding
         if (!equalsLower(p + name, "transfer-encoding")) return true;
-        // The final coding decides: chunked must come last (and once) in a request.
-        const last = lastListItem(p + value, valueLength);
-        this.chunked = last == 7 && equalsLower(p + value + valueLength - trailingSpace(p + value, valueLength) - 7, "chunked");
-        if (!this.chunked) {
-          if (this.kind == Kind.REQUEST) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
-        }
         this.sawTransferEncoding = true;
-        return true;
+        return this.noteCodings(p + value, valueLength);
       }
       case 10: { // connection
         if (!equalsLower(p + name, "connection")) return true;
@@ -308,7 +315,34 @@ export class Parser {
 
   private sawTransferEncoding: bool = false;
   private sawUpgrade: bool = false;
-  private connectionUpgrade: bool = false;
+  private connectionTokens: u8 = 0; // CONNECTION_* bits seen in Connection headers
+
+  /**
+   * Transfer-Encoding codings, left to right (repeated header lines continue the list): chunked must come
+   * last, once, in a request (RFC 9112 §6.3); a coding we don't know is refused (§6.1: 501).
+   */
+  private noteCodings(v: usize, len: i32): bool {
+    let i = 0;
+    if (len == 0 || load<u8>(v + len - 1) == 0x2c) return this.reject(ParseError.INVALID_TRANSFER_ENCODING); // empty item
+    while (i < len) {
+      while (i < len && (load<u8>(v + i) == SP || load<u8>(v + i) == HTAB)) i++;
+      const start = i;
+      while (i < len && is(load<u8>(v + i), TOKEN)) i++;
+      const n = i - start;
+      while (i < len && (load<u8>(v + i) == SP || load<u8>(v + i) == HTAB)) i++;
+      if (n == 0 || (i < len && load<u8>(v + i) != 0x2c)) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
+      i++; // the comma
+      if (n == 7 && equalsLower(v + start, "chunked")) {
+        if (this.chunked && this.kind == Kind.REQUEST) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
+        this.chunked = true;
+        continue;
+      }
+      if (!isKnownCoding(v + start, n)) return this.reject(ParseError.UNKNOWN_TRANSFER_CODING);
+      if (this.chunked && this.kind == Kind.REQUEST) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
+      this.chunked = false; // a coding after chunked: the body isn't chunk-delimited
+    }
+    return true;
+  }
 
   private noteConnection(v: usize, len: i32): void {
     let i = 0;
@@ -319,9 +353,9 @@ export class Parser {
       let stop = i;
       while (stop > start && (load<u8>(v + stop - 1) == SP || load<u8>(v + stop - 1) == HTAB)) stop--;
       const n = stop - start;
-      if (n == 5 && equalsLower(v + start, "close")) this.keepAlive = false;
-      else if (n == 10 && equalsLower(v + start, "keep-alive")) this.keepAlive = true;
-      else if (n == 7 && equalsLower(v + start, "upgrade")) this.connectionUpgrade = true;
+      if (n == 5 && equalsLower(v + start, "close")) this.connectionTokens |= CONNECTION_CLOSE;
+      else if (n == 10 && equalsLower(v + start, "keep-alive")) this.connectionTokens |= CONNECTION_KEEP_ALIVE;
+      else if (n == 7 && equalsLower(v + start, "upgrade")) this.connectionTokens |= CONNECTION_UPGRADE;
     }
   }
 
@@ -329,12 +363,15 @@ export class Parser {
   private frameBody(isHeadRequest: bool): bool {
     if (this.sawTransferEncoding) {
       if (this.contentLength >= 0) return this.reject(ParseError.CONTENT_LENGTH_AND_TRANSFER_ENCODING);
-      if (this.kind == Kind.REQUEST && this.versionMinor == 0) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
+      if (this.kind == Kind.REQUEST && (this.versionMinor == 0 || !this.chunked)) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
     }
-    this.upgrade = this.method == Method.CONNECT && this.kind == Kind.REQUEST || (this.sawUpgrade && this.connectionUpgrade);
+    const tokens = this.connectionTokens;
+    this.upgrade = this.method == Method.CONNECT && this.kind == Kind.REQUEST || (this.sawUpgrade && (tokens & CONNECTION_UPGRADE) != 0);
+    // "close" anywhere wins; HTTP/1.0 stays open only when asked to.
+    this.keepAlive = (tokens & CONNECTION_CLOSE) == 0 && (this.versionMinor == 1 || (tokens & CONNECTION_KEEP_ALIVE) != 0);
     this.sawTransferEncoding = false;
     this.sawUpgrade = false;
-    this.connectionUpgrade = false;
+    this.connectionTokens = 0;
     this.bodyDone = false;
     this.chunkState = Chunk.SIZE;
     this.sizeDigits = 0;
@@ -425,19 +462,50 @@ export class Parser {
           } else if (state == Chunk.SIZE) {
             return this.chunkError(ParseError.INVALID_CHUNK_SIZE);
           } else if (c == 0x3b) {
-            state = Chunk.EXTENSION;
+            state = Chunk.EXT_BEFORE_NAME;
           } else if (c == CR) {
             state = Chunk.SIZE_LF;
           } else {
-            return this.chunkError(ParseError.INVALID_CHUNK_SIZE);
+            return this.chunkError(ParseError.INVALID_CHUNK_SIZE); // whitespace after the size too, as llhttp
           }
           i++;
           break;
         }
-        case Chunk.EXTENSION: {
-          // chunk-ext: anything visible up to CRLF; control characters are rejected
-          if (c == CR) state = Chunk.SIZE_LF;
-          else if (!is(c, VALUE)) return this.chunkError(ParseError.INVALID_CHUNK_SIZE);
+        case Chunk.EXT_BEFORE_NAME:
+        case Chunk.EXT_BEFORE_VALUE: {
+          if (state == Chunk.EXT_BEFORE_VALUE && c == 0x22) state = Chunk.EXT_QUOTED;
+          else if (is(c, TOKEN)) state = state == Chunk.EXT_BEFORE_NAME ? Chunk.EXT_NAME : Chunk.EXT_VALUE;
+          else return this.chunkError(ParseError.INVALID_CHUNK_EXTENSION);
+          i++;
+          break;
+        }
+        case Chunk.EXT_NAME:
+        case Chunk.EXT_VALUE:
+        case Chunk.EXT_AFTER_VALUE: {
+          if (state != Chunk.EXT_AFTER_VALUE && is(c, TOKEN)) {
+            // more of the name or value
+          } else if (c == 0x3d && state == Chunk.EXT_NAME) {
+            state = Chunk.EXT_BEFORE_VALUE;
+          } else if (c == 0x3b) {
+            state = Chunk.EXT_BEFORE_NAME;
+          } else if (c == CR) {
+            state = Chunk.SIZE_LF;
+          } else {
+            return this.chunkError(ParseError.INVALID_CHUNK_EXTENSION);
+          }
+          i++;
+          break;
+        }
+        case Chunk.EXT_QUOTED: {
+          if (c == 0x22) state = Chunk.EXT_AFTER_VALUE;
+          else if (c == 0x5c) state = Chunk.EXT_QUOTED_ESCAPE;
+          else if (!is(c, VALUE)) return this.chunkError(ParseError.INVALID_CHUNK_EXTENSION);
+          i++;
+          break;
+        }
+        case Chunk.EXT_QUOTED_ESCAPE: {
+          if (!is(c, VALUE)) return this.chunkError(ParseError.INVALID_CHUNK_EXTENSION);
+          state = Chunk.EXT_QUOTED;
           i++;
           break;
         }
@@ -471,16 +539,24 @@ export class Parser {
           break;
         }
         case Chunk.TRAILER_START: {
+          // trailer fields are checked like header fields (name ":" value), then dropped
           if (c == CR) state = Chunk.FINAL_LF;
-          else if (is(c, TOKEN)) state = Chunk.TRAILER_LINE;
+          else if (is(c, TOKEN)) state = Chunk.TRAILER_NAME;
           else return this.chunkError(ParseError.INVALID_TRAILER);
           i++;
           this.trailerBytes++;
           break;
         }
-        case Chunk.TRAILER_LINE: {
-          if (c == CR) state = Chunk.TRAILER_LF;
-          else if (!is(c, VALUE)) return this.chunkError(ParseError.INVALID_TRAILER);
+        case Chunk.TRAILER_NAME:
+        case Chunk.TRAILER_VALUE: {
+          if (state == Chunk.TRAILER_NAME) {
+            if (c == 0x3a) state = Chunk.TRAILER_VALUE;
+            else if (!is(c, TOKEN)) return this.chunkError(ParseError.INVALID_TRAILER);
+          } else if (c == CR) {
+            state = Chunk.TRAILER_LF;
+          } else if (!is(c, VALUE)) {
+            return this.chunkError(ParseError.INVALID_TRAILER);
+          }
           if (++this.trailerBytes > this.maxHeaderSize) return this.chunkError(ParseError.HEADERS_TOO_LARGE);
           i++;
           break;
@@ -513,13 +589,13 @@ export class Parser {
 }
 
 /**
- * Bytes of empty lines (CRLF) before a start-line, which RFC 9112 §2.2 says to ignore; call before parseHead.
- * A lone trailing CR is left for the next read.
+ * Bytes of empty lines (CRLF) before a start-line, which RFC 9112 §2.2 says to ignore; call before parseHead
+ * while no byte of the message has been parsed. -1 when the input is a lone CR that may begin one: wait.
  */
 export function skipEmptyLines(p: usize, len: i32): i32 {
   let i = 0;
   while (i + 1 < len && load<u8>(p + i) == CR && load<u8>(p + i + 1) == LF) i += 2;
-  return i;
+  return i + 1 == len && load<u8>(p + i) == CR ? -1 : i;
 }
 
 /** Offset just past the blank line ending the head, or -1. Searches from `from` for LF followed by CRLF or LF. */
@@ -541,6 +617,56 @@ function findHeadEnd(p: usize, len: i32, from: i32): i32 {
     i++;
   }
   return -1;
+}
+
+/**
+ * RFC 9112 §3.2: origin-form ("/…"), asterisk-form ("*"), authority-form (CONNECT only, "host:port") or
+ * absolute-form ("scheme://…").
+ */
+function isTargetForm(p: usize, n: i32, method: Method): bool {
+  const first = <u32>load<u8>(p);
+  if (method == Method.CONNECT) return isAuthorityForm(p, n);
+  if (first == 0x2f) return true;
+  if (first == 0x2a) return n == 1;
+  let i = 0;
+  while (i < n) {
+    const c = <u32>load<u8>(p + i) | 0x20;
+    const isAlpha = c >= 0x61 && c <= 0x7a;
+    if (!(isAlpha || (i > 0 && ((c >= 0x30 && c <= 0x39) || c == 0x2b || c == 0x2d || c == 0x2e)))) break;
+    i++;
+  }
+  return i > 0 && i + 2 < n && load<u8>(p + i) == 0x3a && load<u16>(p + i + 1) == 0x2f2f;
+}
+
+/** authority-form = uri-host ":" port, with host as reg-name, IPv4 or [IPv6] characters. */
+function isAuthorityForm(p: usize, n: i32): bool {
+  let colon = -1;
+  for (let i = 0; i < n; i++) {
+    const c = <u32>load<u8>(p + i);
+    if (c == 0x3a) colon = i;
+    const lower = c | 0x20;
+    const ok = (lower >= 0x61 && lower <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2e || c == 0x5f ||
+      c == 0x7e || c == 0x21 || c == 0x24 || (c >= 0x26 && c <= 0x2c) || c == 0x3b || c == 0x3d || c == 0x3a ||
+      c == 0x5b || c == 0x5d || c == 0x25;
+    if (!ok) return false;
+  }
+  if (colon <= 0 || colon == n - 1) return false;
+  for (let i = colon + 1; i < n; i++) {
+    const d = <u32>load<u8>(p + i) - 0x30;
+    if (d > 9) return false;
+  }
+  return true;
+}
+
+function isKnownCoding(p: usize, n: i32): bool {
+  switch (n) {
+    case 4: return equalsLower(p, "gzip");
+    case 6: return equalsLower(p, "x-gzip");
+    case 7: return equalsLower(p, "deflate");
+    case 8: return equalsLower(p, "compress");
+    case 10: return equalsLower(p, "x-compress");
+  }
+  return false;
 }
 
 function scanValue(p: usize, i: i32): i32 {

@@ -507,7 +507,7 @@ export class Connection extends SocketReader {
     let parser = this.parser;
     if (parser == null) {
       const blank = skipEmptyLines(ptr, len);
-      if (blank > 0) return blank;
+      if (blank != 0) return max(blank, 0); // empty lines consumed, or a lone CR kept for the next read
       this.parser = parser = takeParser(this.server);
       this.setDeadline(this.server.headersTimeout);
     }
