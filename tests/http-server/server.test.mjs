@@ -148,7 +148,8 @@ for (const engine of ENGINES) {
       ["header section too large", `GET / HTTP/1.1\r\nX-Big: ${"b".repeat(17000)}\r\n\r\n`, 431],
       ["too many headers", "GET / HTTP/1.1\r\n" + "X-H: 1\r\n".repeat(101) + "\r\n", 431],
       ["HTTP/2.0 in a request line", "GET / HTTP/2.0\r\n\r\n", 505],
-      ["unknown final transfer coding", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501],
+      ["a final transfer coding other than chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400],
+      ["an unknown transfer coding", "POST / HTTP/1.1\r\nTransfer-Encoding: frobnicate, chunked\r\n\r\n", 501],
     ];
     for (const [name, payload, status] of malformed) {
       it(`rejects ${name} with ${status} and Connection: close`, async () => {
