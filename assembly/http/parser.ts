@@ -179,7 +179,7 @@ export class Parser {
     this.methodLength = i;
     this.method = classifyMethod(p, i);
     const start = ++i;
-    while (i < end && is(load<u8>(p + i), TARGET)) i++;
+    i = scanTarget(p, i, end);
     if (i == start || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_TARGET);
     if (i - start > this.maxTargetLength) return this.fail(ParseError.TARGET_TOO_LONG);
     if (!isTargetForm(p + start, i - start, this.method)) return this.fail(ParseError.INVALID_TARGET);
@@ -254,7 +254,7 @@ export class Parser {
       i++;
       while (load<u8>(p + i) == SP || load<u8>(p + i) == HTAB) i++;
       const valueStart = i;
-      i = scanValue(p, i);
+      i = scanValue(p, i, end);
       let valueEnd = i;
       const stop = <u32>load<u8>(p + i);
       if (stop != CR) return this.fail(stop == LF ? ParseError.BARE_CR : ParseError.INVALID_HEADER_VALUE);
@@ -669,8 +669,40 @@ function isKnownCoding(p: usize, n: i32): bool {
   return false;
 }
 
-function scanValue(p: usize, i: i32): i32 {
+// SWAR (8 bytes per step) tests, as picohttpparser's unrolled loops: a word passes when none of its bytes
+// can end the run; the byte loop after it finds the exact stop.
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+
+/** Some byte of `x` is below `n` (n ≤ 128). */
+@inline function hasLess(x: u64, n: u64): bool {
+  return ((x - ONES * n) & ~x & HIGHS) != 0;
+}
+
+/** Some byte of `x` is above `n` (n < 128), including any byte ≥ 0x80. */
+@inline function hasMore(x: u64, n: u64): bool {
+  return (((x + ONES * (127 - n)) | x) & HIGHS) != 0;
+}
+
+/** End of a field value: stops at a control character (HTAB excepted) or DEL. */
+function scanValue(p: usize, i: i32, end: i32): i32 {
+  while (i + 8 <= end) {
+    const x = load<u64>(p + i);
+    if (hasLess(x, 0x20) || hasLess(x ^ (ONES * 0x7f), 1)) break;
+    i += 8;
+  }
   while (is(load<u8>(p + i), VALUE)) i++;
+  return i;
+}
+
+/** End of a request-target: stops at anything but VCHAR. */
+function scanTarget(p: usize, i: i32, end: i32): i32 {
+  while (i + 8 <= end) {
+    const x = load<u64>(p + i);
+    if (hasLess(x, 0x21) || hasMore(x, 0x7e)) break;
+    i += 8;
+  }
+  while (i < end && is(load<u8>(p + i), TARGET)) i++;
   return i;
 }
 

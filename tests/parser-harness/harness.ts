@@ -121,3 +121,29 @@ function fail(p: Parser, at: i32): void {
 export function methodNameOf(m: i32): string {
   return methodName(<Method>m);
 }
+
+/**
+ * Benchmark entry: parses a stream of back-to-back messages at the prepared input, `rounds` times; returns
+ * the number of messages per round, or -1 on an error.
+ */
+export function parseStream(len: i32, kind: i32, rounds: i32): i32 {
+  const p = parsers[kind];
+  let messages = 0;
+  for (let r = 0; r < rounds; r++) {
+    messages = 0;
+    let at = 0;
+    while (at < len) {
+      p.reset();
+      const n = p.parseHead(input + at, len - at);
+      if (n <= 0) return -1;
+      at += n;
+      while (p.hasBody) {
+        const used = p.decodeBody(input + at, len - at);
+        if (used <= 0) return -1;
+        at += used;
+      }
+      messages++;
+    }
+  }
+  return messages;
+}
