@@ -25,11 +25,13 @@ export function run(): void {
 /** One iteration without waiting. Returns TICK_DONE, TICK_IDLE (only I/O can wake the loop) or ns to wait. */
 export function tick(): i64 {
   runTicks();
-  tickDriven = true;
   if (loopAlive()) iterate(true);
   if (!loopAlive()) return TICK_DONE;
   if (hasImmediates() || hasClosing() || hasTicks()) return 0;
-  const delay = nextTimerDelay();
+  // The host must also call back for the next sweep of quiet subscriptions, if one is pending.
+  const timer = nextTimerDelay();
+  const sweep = sweepDelay();
+  const delay = timer < 0 ? sweep : sweep < 0 ? timer : min(timer, sweep);
   return delay < 0 ? TICK_IDLE : delay * 1_000_000;
 }
 
@@ -50,9 +52,6 @@ function pollTimeoutNs(): i64 {
 
 let lastSweep: i64 = 0;
 const SWEEP_BATCH: i32 = 64;
-// Driven by eventide_tick: the host calls in when a socket has news and its readiness is exact, so every
-// poll covers all subscriptions (a cold one that just woke must not wait for a sweep the host can't see).
-let tickDriven = false;
 
 /**
  * Hot/cold polling, so thousands of idle connections don't make every poll cost O(all of them). With more
@@ -65,7 +64,7 @@ function pollIo(timeoutNs: i64): void {
   const hot = wasi.hotSubscriptionCount();
   const total = wasi.subscriptionCount();
   const cold = total - hot;
-  if (cold <= SWEEP_BATCH || hot == 0 || tickDriven) {
+  if (cold <= SWEEP_BATCH || hot == 0) {
     const n = wasi.poll(0, total, timeoutNs);
     updateTime();
     lastSweep = now();
@@ -73,7 +72,7 @@ function pollIo(timeoutNs: i64): void {
     if (dispatch(n, hot, total) < 0) sweepCold(hot);
     return;
   }
-  const sweepEvery: i64 = 2 + cold / 200;
+  const sweepEvery = sweepInterval(cold);
   if (now() - lastSweep >= sweepEvery) {
     sweepCold(hot);
     lastSweep = now();
@@ -84,6 +83,20 @@ function pollIo(timeoutNs: i64): void {
   const n = wasi.poll(0, wasi.hotSubscriptionCount(), wait > 0 ? wait : 0);
   updateTime();
   dispatch(n, n, n); // every slot polled was hot
+}
+
+/** Quiet subscriptions are swept every 2 ms plus 1 ms per 200 of them. */
+function sweepInterval(cold: i32): i64 {
+  return 2 + cold / 200;
+}
+
+/** Milliseconds until the next sweep while polling is split hot/cold, else -1. */
+function sweepDelay(): i64 {
+  const hot = wasi.hotSubscriptionCount();
+  const cold = wasi.subscriptionCount() - hot;
+  if (cold <= SWEEP_BATCH || hot == 0) return -1;
+  const delay = lastSweep + sweepInterval(cold) - now();
+  return delay > 0 ? delay : 0;
 }
 
 /**

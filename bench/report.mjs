@@ -1,0 +1,108 @@
+// Turns bench/results.json into BENCHMARKS.md and bench/chart.svg (requests/s per server, generated here).
+import { writeFileSync, readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+
+const NAMES = { "eventide-wasmtime": "Eventide (wasmtime)", "eventide-node": "Eventide (inside Node)", "node-http": "Node http", nginx: "nginx (1 worker)" };
+const fmt = (n, digits = 0) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const ratio = (n) => (n ? `${n.toFixed(2)}×` : "—");
+
+function chart(results) {
+  const groups = [["50 connections", results.hello_c50], ["1,000 connections", results.hello_c1000], ["50 conn. + idle", Object.fromEntries(Object.entries(results.idle).map(([k, v]) => [k, { rps: v.rps_with_idle }]))]];
+  const colors = { "eventide-wasmtime": "#1f77b4", "eventide-node": "#6baed6", "node-http": "#2ca02c", nginx: "#999999" };
+  const names = Object.keys(NAMES);
+  const max = Math.max(...groups.flatMap(([, t]) => names.map((n) => t[n]?.rps ?? 0)));
+  const W = 760, H = 360, left = 70, bottom = 300, top = 40, groupW = (W - left - 20) / groups.length, barW = groupW / (names.length + 1.5);
+  let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">\n`;
+  svg += `<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">Hello world, requests/s (wrk, keep-alive; higher is better)</text>\n`;
+  for (let i = 0; i <= 4; i++) {
+    const v = (max * i) / 4, y = bottom - ((bottom - top) * i) / 4;
+    svg += `<line x1="${left}" x2="${W - 20}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${left - 6}" y="${y + 4}" text-anchor="end">${fmt(v / 1000)}k</text>\n`;
+  }
+  groups.forEach(([label, table], g) => {
+    const x0 = left + g * groupW + barW * 0.75;
+    names.forEach((n, i) => {
+      const v = table[n]?.rps ?? 0;
+      const h = max ? ((bottom - top) * v) / max : 0;
+      svg += `<rect x="${x0 + i * barW}" y="${bottom - h}" width="${barW - 4}" height="${h}" fill="${colors[n]}"><title>${NAMES[n]}: ${fmt(v)}</title></rect>\n`;
+      if (v) svg += `<text x="${x0 + i * barW + (barW - 4) / 2}" y="${bottom - h - 4}" text-anchor="middle" font-size="10">${fmt(v / 1000, 0)}k</text>\n`;
+    });
+    svg += `<text x="${left + g * groupW + groupW / 2}" y="${bottom + 18}" text-anchor="middle">${label}</text>\n`;
+  });
+  names.forEach((n, i) => {
+    svg += `<rect x="${left + i * 170}" y="${H - 30}" width="12" height="12" fill="${colors[n]}"/><text x="${left + i * 170 + 18}" y="${H - 20}">${NAMES[n]}</text>\n`;
+  });
+  return svg + "</svg>\n";
+}
+
+function throughputTable(table) {
+  let md = "| server | requests/s | p50 | p99 | vs Node http |\n|---|---:|---:|---:|---:|\n";
+  for (const [name, label] of Object.entries(NAMES)) {
+    const r = table[name];
+    if (!r || r.unavailable) { md += `| ${label} | unavailable: ${r?.unavailable ?? "not run"} | | | |\n`; continue; }
+    md += `| ${label} | ${fmt(r.rps)} | ${fmt(r.p50_ms, 2)} ms | ${fmt(r.p99_ms, 2)} ms | ${ratio(table["node-http"]?.rps ? r.rps / table["node-http"].rps : null)} |\n`;
+  }
+  return md;
+}
+
+export function renderReport(results, root) {
+  writeFileSync(join(root, "bench/chart.svg"), chart(results));
+  const m = results.machine;
+  let md = `# Benchmarks
+
+Measured by \`npm run bench\` (bench/run.mjs) on ${m.date.slice(0, 10)}: every figure below comes from
+[bench/results.json](bench/results.json), written by the same run. Rerun it on your machine: the numbers are only
+meaningful side by side, on one machine.
+
+Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.memory_bytes / 2 ** 30, 1)} GiB, Linux ${m.kernel}; Node ${m.node}; ${m.wasmtime ?? "no wasmtime"};
+${m.nginx ?? "no nginx"}; ${m.wrk ?? "no wrk"}. ${m.pinned === "not pinned" ? "Server and load generator not pinned." : "Server pinned to core 0, wrk to core 1 (taskset)."}
+Each throughput figure is the median of ${results.settings.runs} wrk runs of ${results.settings.duration_s} s (\`wrk -t1 --latency\`,
+keep-alive), after a 1 s warm-up. All four servers answer \`Hello World\\n\` as text/plain with a 120 s keep-alive timeout.
+
+![requests per second](bench/chart.svg)
+
+## Hello world, 50 connections
+${throughputTable(results.hello_c50)}
+## Hello world, 1,000 connections
+${throughputTable(results.hello_c1000)}
+## ${fmt(results.settings.idle_connections)} idle keep-alive connections
+Each connection completed one request and then stays open. Bytes per connection are the server's RSS growth
+divided by the connections (and, for Eventide inside Node, the growth of the app's linear memory, read through the
+embedding API). "With idle" is wrk -c50 against the same server while the idle connections stay open.
+
+| server | idle connections | RSS per connection | linear memory per connection | requests/s with idle | p99 with idle |
+|---|---:|---:|---:|---:|---:|
+`;
+  for (const [name, label] of Object.entries(NAMES)) {
+    const r = results.idle[name];
+    if (!r || r.unavailable) { md += `| ${label} | unavailable: ${r?.unavailable ?? "not run"} | | | | |\n`; continue; }
+    md += `| ${label} | ${fmt(r.idle)} | ${fmt(r.rss_bytes_per_connection)} B | ${r.linear_memory_bytes_per_connection !== undefined ? fmt(r.linear_memory_bytes_per_connection) + " B" : "—"} | ${fmt(r.rps_with_idle)} | ${fmt(r.p99_ms_with_idle, 2)} ms |\n`;
+  }
+  md += `
+## Parser throughput
+The same in-memory stream of back-to-back requests through each parser, in one Node process: Eventide's parser
+compiled to wasm (spans recorded in wasm, no call out per header), llhttp compiled to wasm as the undici package
+ships it (driven as undici drives it: a JS callback per span, no-ops here), and Node's native llhttp binding.
+
+| corpus | parser | MB/s | messages/s |
+|---|---|---:|---:|
+`;
+  for (const [corpus, r] of Object.entries(results.parsers)) {
+    for (const parser of ["eventide", "llhttp-wasm (undici)", "llhttp native (node)"]) {
+      md += `| ${corpus.replace("_", " ")} (${fmt(r.messages)} messages, ${fmt(r.bytes / 1024)} KiB) | ${parser} | ${fmt(r[parser].mb_per_s)} | ${fmt(r[parser].messages_per_s)} |\n`;
+    }
+    md += `| | **Eventide vs llhttp-wasm** | **${ratio(r.eventide_vs_llhttp_wasm)}** | vs native: ${ratio(r.eventide_vs_llhttp_native)} |\n`;
+  }
+  md += `
+## Cold start
+Process start to the first successful response, median of ${results.settings.quick ? 2 : 5}. "compiles at start" runs the .wasm, which wasmtime
+compiles with Cranelift on every start; "precompiled" runs a \`wasmtime compile\` artifact (\`--allow-precompiled\`), the
+fair comparison for a deployment. Eventide inside Node compiles the module with V8 on start.
+
+| server | ms |
+|---|---:|
+`;
+  for (const [name, r] of Object.entries(results.cold_start)) md += `| ${name} | ${fmt(r.ms, 1)} |\n`;
+  const whatWeTried = join(root, "bench/what-we-tried.md");
+  md += `\n${existsSync(whatWeTried) ? readFileSync(whatWeTried, "utf8") : ""}`;
+  writeFileSync(join(root, "BENCHMARKS.md"), md);
+}
