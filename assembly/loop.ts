@@ -25,6 +25,7 @@ export function run(): void {
 /** One iteration without waiting. Returns TICK_DONE, TICK_IDLE (only I/O can wake the loop) or ns to wait. */
 export function tick(): i64 {
   runTicks();
+  tickDriven = true;
   if (loopAlive()) iterate(true);
   if (!loopAlive()) return TICK_DONE;
   if (hasImmediates() || hasClosing() || hasTicks()) return 0;
@@ -52,6 +53,15 @@ function pollTimeoutNs(): i64 {
 
 let lastSweep: i64 = 0;
 const SWEEP_BATCH: i32 = 64;
+// Under eventide_tick the host's readiness is exact and a full poll only costs a scan of the subscriptions,
+// so polling splits hot/cold only past a few thousand quiet ones (a sweep delays a woken connection).
+let tickDriven = false;
+const TICK_SPLIT_ABOVE: i32 = 4096;
+
+/** Whether this many cold subscriptions (with `hot` hot ones) are polled apart from the hot ones. */
+function splitPolling(hot: i32, cold: i32): bool {
+  return hot > 0 && cold > (tickDriven ? TICK_SPLIT_ABOVE : SWEEP_BATCH);
+}
 
 /**
  * Hot/cold polling, so thousands of idle connections don't make every poll cost O(all of them). With more
@@ -64,7 +74,7 @@ function pollIo(timeoutNs: i64): void {
   const hot = wasi.hotSubscriptionCount();
   const total = wasi.subscriptionCount();
   const cold = total - hot;
-  if (cold <= SWEEP_BATCH || hot == 0) {
+  if (!splitPolling(hot, cold)) {
     const n = wasi.poll(0, total, timeoutNs);
     updateTime();
     lastSweep = now();
@@ -94,7 +104,7 @@ function sweepInterval(cold: i32): i64 {
 function sweepDelay(): i64 {
   const hot = wasi.hotSubscriptionCount();
   const cold = wasi.subscriptionCount() - hot;
-  if (cold <= SWEEP_BATCH || hot == 0) return -1;
+  if (!splitPolling(hot, cold)) return -1;
   const delay = lastSweep + sweepInterval(cold) - now();
   return delay > 0 ? delay : 0;
 }
