@@ -68,16 +68,19 @@ function normalizeDelay(ms: f64): i64 {
   return <i64>ms;
 }
 
-export function setTimeout<T = i32>(callback: (arg: T) => void, ms: f64 = 0, arg: T = changetype<T>(0)): Timeout {
-  const t = new Timeout(new Call<T>(callback, arg), normalizeDelay(ms), false);
-  t.arm(normalizeDelay(ms));
+function schedule<T>(callback: (arg: T) => void, ms: f64, arg: T, repeat: bool): Timeout {
+  const delay = normalizeDelay(ms);
+  const t = new Timeout(new Call<T>(callback, arg), delay, repeat);
+  t.arm(delay);
   return t;
 }
 
+export function setTimeout<T = i32>(callback: (arg: T) => void, ms: f64 = 0, arg: T = changetype<T>(0)): Timeout {
+  return schedule<T>(callback, ms, arg, false);
+}
+
 export function setInterval<T = i32>(callback: (arg: T) => void, ms: f64 = 0, arg: T = changetype<T>(0)): Timeout {
-  const t = new Timeout(new Call<T>(callback, arg), normalizeDelay(ms), true);
-  t.arm(normalizeDelay(ms));
-  return t;
+  return schedule<T>(callback, ms, arg, true);
 }
 
 export function clearTimeout(timeout: Timeout | null): void {

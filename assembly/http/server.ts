@@ -435,11 +435,7 @@ export class Connection extends SocketReader {
   }
 
   onClose(socket: Socket): void {
-    this.phase = Phase.CLOSED;
-    this.timer.disarm();
-    this.dropParser();
-    this.pending = null;
-    this.pendingLength = 0;
+    this.release(Phase.CLOSED);
     const req = this.req;
     if (req != null && !this.requestDone) req.emit("aborted");
     const res = this.res;
@@ -512,10 +508,7 @@ export class Connection extends SocketReader {
       this.setDeadline(this.server.headersTimeout);
     }
     const n = parser.parseHead(ptr, len);
-    if (n == HeadResult.NEED_MORE) {
-      if (this.pendingLength == 0 && this.pending == null) return 0;
-      return 0;
-    }
+    if (n == HeadResult.NEED_MORE) return 0;
     if (n == HeadResult.ERROR) {
       this.reject(parser.error);
       return -1;
@@ -583,18 +576,8 @@ export class Connection extends SocketReader {
 
   /** Upgrade/CONNECT: the socket and the bytes after the head go to the app's handler. */
   private handOver(req: IncomingMessage, event: string, rest: usize, restLength: i32): void {
-    this.phase = Phase.UPGRADED;
-    this.timer.disarm();
-    this.dropParser();
-    const head = Buffer.copyOf(rest, restLength);
-    if (this.pendingLength > 0) {
-      // Bytes already queued behind this request belong to the new protocol too.
-      const earlier = this.pending;
-      if (earlier != null && changetype<usize>(rest) < earlier.dataStart) {}
-    }
-    req.head = head;
-    this.pending = null;
-    this.pendingLength = 0;
+    req.head = Buffer.copyOf(rest, restLength); // everything after the head, pipelined bytes included
+    this.release(Phase.UPGRADED);
     const socket = this.socket;
     socket.setReader(null);
     socket.pause();
@@ -722,14 +705,19 @@ export class Connection extends SocketReader {
   /** Closes after queued output: FIN now if the queue is empty, else once it drains. */
   close(): void {
     if (this.phase == Phase.CLOSED) return;
-    this.phase = Phase.CLOSED;
+    this.release(Phase.CLOSED);
+    const socket = this.socket;
+    socket.end();
+    if (this.peerEnded || socket.writableLength == 0) socket.destroy();
+  }
+
+  /** The connection is done with HTTP: no timer, parser or buffered bytes stay with it. */
+  private release(phase: Phase): void {
+    this.phase = phase;
     this.timer.disarm();
     this.dropParser();
     this.pending = null;
     this.pendingLength = 0;
-    const socket = this.socket;
-    socket.end();
-    if (this.peerEnded || socket.writableLength == 0) socket.destroy();
   }
 
   /** Idle means between requests with nothing buffered: safe to close on server.close(). */
