@@ -4,15 +4,20 @@ import { nextTick } from "eventide/tasks";
 
 let ticks = 0;
 
-setTimeout(() => { console.log("timeout 30ms"); }, 30);
+setTimeout(() => { console.log("timeout 60ms"); }, 60);
 setTimeout((label: string) => { console.log(label); }, 10, "timeout 10ms with an argument");
 setImmediate(() => { console.log("immediate"); });
 nextTick(() => { console.log("nextTick"); }, 0);
 
-const interval = setInterval(() => {
+// Module-level state is how callbacks share state (AssemblyScript has no closures).
+let interval: Timeout | null = null;
+interval = setInterval(() => {
   ticks++;
   console.log("interval " + ticks.toString());
+  if (ticks == 3) {
+    clearInterval(interval);
+    console.log("interval cleared");
+  }
 }, 5);
-setTimeout((t: Timeout) => { clearInterval(t); console.log("interval cleared"); }, 22, interval);
 
 console.log("script done; the loop starts now");
