@@ -120,17 +120,22 @@ export class Parser {
   reset(): void {
     this.error = ParseError.NONE;
     this.scanned = 0;
+    this.keepAlive = true;
+    this.resetHead();
+    this.body = Body.NONE;
+    this.bodyDone = false;
+  }
+
+  /** What one parse of a head accumulates; cleared before each attempt. */
+  private resetHead(): void {
     this.headerCount = 0;
     this.contentLength = -1;
     this.chunked = false;
-    this.keepAlive = true;
     this.upgrade = false;
     this.expectContinue = false;
     this.sawTransferEncoding = false;
     this.sawUpgrade = false;
     this.connectionTokens = 0;
-    this.body = Body.NONE;
-    this.bodyDone = false;
   }
 
   setMaxHeaders(n: i32): void {
@@ -143,22 +148,38 @@ export class Parser {
   /**
    * Parses the head at [ptr, ptr+len), which starts at the message's first byte and holds everything
    * received so far. Returns the head's length once complete, HeadResult.NEED_MORE, or HeadResult.ERROR
-   * (see `error`). Only bytes not seen by the previous call are scanned for the head's end.
+   * (see `error`). The first look parses straight through (most heads arrive whole); if the head was
+   * incomplete, later calls first scan only the new bytes for its end (picohttpparser's `last_len`), so a
+   * client trickling bytes never makes the parser redo its work per packet.
    */
   parseHead(ptr: usize, len: i32, isHeadRequest: bool = false): i32 {
+    let end = len;
     const from = this.scanned;
-    const end = findHeadEnd(ptr, len, from > 3 ? from - 3 : 0);
-    if (end < 0) {
+    if (from > 0) {
+      end = findHeadEnd(ptr, len, from > 3 ? from - 3 : 0);
+      if (end < 0) {
+        this.scanned = len;
+        if (len > this.maxHeaderSize) return this.fail(ParseError.HEADERS_TOO_LARGE);
+        return HeadResult.NEED_MORE;
+      }
+    }
+    this.resetHead();
+    const lineEnd = this.kind == Kind.REQUEST ? this.parseRequestLine(ptr, end) : this.parseStatusLine(ptr, end);
+    let headEnd = lineEnd < 0 ? lineEnd : this.parseFields(ptr, lineEnd, end);
+    // A head is judged once complete, however it was split: an error in an incomplete first look waits.
+    if (headEnd == HeadResult.ERROR && from == 0 && findHeadEnd(ptr, len, 0) < 0) {
+      this.error = ParseError.NONE;
+      headEnd = HeadResult.NEED_MORE;
+    }
+    if (headEnd == HeadResult.NEED_MORE) {
       this.scanned = len;
       if (len > this.maxHeaderSize) return this.fail(ParseError.HEADERS_TOO_LARGE);
       return HeadResult.NEED_MORE;
     }
-    if (end > this.maxHeaderSize) return this.fail(ParseError.HEADERS_TOO_LARGE);
-    const lineEnd = this.kind == Kind.REQUEST ? this.parseRequestLine(ptr, end) : this.parseStatusLine(ptr, end);
-    if (lineEnd < 0) return HeadResult.ERROR;
-    if (this.parseFields(ptr, lineEnd, end) < 0) return HeadResult.ERROR;
+    if (headEnd < 0) return HeadResult.ERROR;
+    if (headEnd > this.maxHeaderSize) return this.fail(ParseError.HEADERS_TOO_LARGE);
     if (!this.frameBody(isHeadRequest)) return HeadResult.ERROR;
-    return end;
+    return headEnd;
   }
 
   private fail(code: ParseError): i32 {
@@ -171,30 +192,35 @@ export class Parser {
     return false;
   }
 
+  // The head's parts, each bounded by `end`: running into it means NEED_MORE, never an error.
+
   /** method SP request-target SP HTTP-version CRLF; returns the offset after the CRLF. */
   private parseRequestLine(p: usize, end: i32): i32 {
     let i = 0;
     while (i < end && is(load<u8>(p + i), TOKEN)) i++;
+    if (i == end) return HeadResult.NEED_MORE;
     if (i == 0 || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_METHOD);
     this.methodLength = i;
     this.method = classifyMethod(p, i);
     const start = ++i;
     i = scanTarget(p, i, end);
-    if (i == start || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_TARGET);
     if (i - start > this.maxTargetLength) return this.fail(ParseError.TARGET_TOO_LONG);
+    if (i == end) return HeadResult.NEED_MORE;
+    if (i == start || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_TARGET);
     if (!isTargetForm(p + start, i - start, this.method)) return this.fail(ParseError.INVALID_TARGET);
     this.targetStart = start;
     this.targetLength = i - start;
     i = this.parseVersion(p, i + 1, end);
     if (i < 0) return i;
-    return this.expectCrlf(p, i);
+    return this.expectCrlf(p, i, end);
   }
 
   /** HTTP-version SP 3DIGIT SP [reason] CRLF */
   private parseStatusLine(p: usize, end: i32): i32 {
     let i = this.parseVersion(p, 0, end);
     if (i < 0) return i;
-    if (end - i < 5 || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_STATUS);
+    if (end - i < 5) return HeadResult.NEED_MORE;
+    if (load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_STATUS);
     let status = 0;
     for (let k = 1; k <= 3; k++) {
       const d = <u32>load<u8>(p + i + k) - 0x30;
@@ -210,12 +236,13 @@ export class Parser {
     } else if (c != CR) {
       return this.fail(ParseError.INVALID_STATUS);
     }
-    return this.expectCrlf(p, i);
+    return this.expectCrlf(p, i, end);
   }
 
   private parseVersion(p: usize, i: i32, end: i32): i32 {
+    if (end - i < 8) return HeadResult.NEED_MORE;
     // "HTTP/" as one little-endian u32 plus the slash
-    if (end - i < 8 || load<u32>(p + i) != 0x50545448 || load<u8>(p + i + 4) != 0x2f) return this.fail(ParseError.INVALID_VERSION);
+    if (load<u32>(p + i) != 0x50545448 || load<u8>(p + i + 4) != 0x2f) return this.fail(ParseError.INVALID_VERSION);
     const major = <u32>load<u8>(p + i + 5) - 0x30;
     const minor = <u32>load<u8>(p + i + 7) - 0x30;
     if (major > 9 || minor > 9 || load<u8>(p + i + 6) != 0x2e) return this.fail(ParseError.INVALID_VERSION);
@@ -225,24 +252,30 @@ export class Parser {
     return i + 8;
   }
 
-  private expectCrlf(p: usize, i: i32): i32 {
-    if (load<u8>(p + i) != CR || load<u8>(p + i + 1) != LF) return this.fail(ParseError.BARE_CR);
+  private expectCrlf(p: usize, i: i32, end: i32): i32 {
+    if (i >= end) return HeadResult.NEED_MORE;
+    if (load<u8>(p + i) != CR) return this.fail(ParseError.BARE_CR);
+    if (i + 1 >= end) return HeadResult.NEED_MORE;
+    if (load<u8>(p + i + 1) != LF) return this.fail(ParseError.BARE_CR);
     return i + 2;
   }
 
-  /** field-line = field-name ":" OWS field-value OWS CRLF, until the empty line ending at `end`. */
+  /** field-line = field-name ":" OWS field-value OWS CRLF, until the empty line; returns the head's end. */
   private parseFields(p: usize, i: i32, end: i32): i32 {
     let count = 0;
     while (true) {
+      if (i >= end) return HeadResult.NEED_MORE;
       const first = <u32>load<u8>(p + i);
       if (first == CR) {
-        if (load<u8>(p + i + 1) != LF) return this.fail(ParseError.BARE_CR);
+        i = this.expectCrlf(p, i, end);
+        if (i < 0) return i;
         break; // the empty line
       }
       if (first == SP || first == HTAB) return this.fail(ParseError.OBS_FOLD);
       if (first == LF) return this.fail(ParseError.BARE_CR);
       const nameStart = i;
-      while (is(load<u8>(p + i), TOKEN)) i++;
+      while (i < end && is(load<u8>(p + i), TOKEN)) i++;
+      if (i >= end) return HeadResult.NEED_MORE;
       const nameLength = i - nameStart;
       const c = <u32>load<u8>(p + i);
       if (c != 0x3a) {
@@ -252,13 +285,15 @@ export class Parser {
       }
       if (nameLength == 0) return this.fail(ParseError.INVALID_HEADER_NAME);
       i++;
-      while (load<u8>(p + i) == SP || load<u8>(p + i) == HTAB) i++;
+      while (i < end && (load<u8>(p + i) == SP || load<u8>(p + i) == HTAB)) i++;
       const valueStart = i;
       i = scanValue(p, i, end);
+      if (i >= end) return HeadResult.NEED_MORE;
       let valueEnd = i;
       const stop = <u32>load<u8>(p + i);
       if (stop != CR) return this.fail(stop == LF ? ParseError.BARE_CR : ParseError.INVALID_HEADER_VALUE);
-      if (load<u8>(p + i + 1) != LF) return this.fail(ParseError.BARE_CR);
+      i = this.expectCrlf(p, i, end);
+      if (i < 0) return i;
       while (valueEnd > valueStart && (load<u8>(p + valueEnd - 1) == SP || load<u8>(p + valueEnd - 1) == HTAB)) valueEnd--;
       if (count == this.maxHeaders) return this.fail(ParseError.TOO_MANY_HEADERS);
       const slot = this.slots + <usize>count * SLOT;
@@ -268,10 +303,9 @@ export class Parser {
       store<u32>(slot, valueEnd - valueStart, 12);
       count++;
       if (!this.noteField(p, nameStart, nameLength, valueStart, valueEnd - valueStart)) return HeadResult.ERROR;
-      i += 2;
     }
     this.headerCount = count;
-    return 0;
+    return i;
   }
 
   /** Headers that decide framing and connection handling. */
@@ -674,24 +708,30 @@ function isKnownCoding(p: usize, n: i32): bool {
 const ONES: u64 = 0x0101010101010101;
 const HIGHS: u64 = 0x8080808080808080;
 
-/** Some byte of `x` is below `n` (n ≤ 128). */
-@inline function hasLess(x: u64, n: u64): bool {
-  return ((x - ONES * n) & ~x & HIGHS) != 0;
+/** High bit set in each byte of `x` below `n` (n ≤ 128); exact up to the first such byte. */
+@inline function lessMask(x: u64, n: u64): u64 {
+  return (x - ONES * n) & ~x & HIGHS;
 }
 
-/** Some byte of `x` is above `n` (n < 128), including any byte ≥ 0x80. */
-@inline function hasMore(x: u64, n: u64): bool {
-  return (((x + ONES * (127 - n)) | x) & HIGHS) != 0;
+/** High bit set in each byte of `x` above `n` (n < 128), any byte ≥ 0x80 included; exact up to the first. */
+@inline function moreMask(x: u64, n: u64): u64 {
+  return ((x + ONES * (127 - n)) | x) & HIGHS;
 }
 
 /** End of a field value: stops at a control character (HTAB excepted) or DEL. */
 function scanValue(p: usize, i: i32, end: i32): i32 {
   while (i + 8 <= end) {
     const x = load<u64>(p + i);
-    if (hasLess(x, 0x20) || hasLess(x ^ (ONES * 0x7f), 1)) break;
-    i += 8;
+    const stops = lessMask(x, 0x20) | lessMask(x ^ (ONES * 0x7f), 1);
+    if (stops == 0) {
+      i += 8;
+      continue;
+    }
+    i += <i32>(ctz(stops) >> 3); // the first byte that may end the value
+    if (load<u8>(p + i) != <u8>HTAB) return i;
+    i++;
   }
-  while (is(load<u8>(p + i), VALUE)) i++;
+  while (i < end && is(load<u8>(p + i), VALUE)) i++;
   return i;
 }
 
@@ -699,7 +739,8 @@ function scanValue(p: usize, i: i32, end: i32): i32 {
 function scanTarget(p: usize, i: i32, end: i32): i32 {
   while (i + 8 <= end) {
     const x = load<u64>(p + i);
-    if (hasLess(x, 0x21) || hasMore(x, 0x7e)) break;
+    const stops = lessMask(x, 0x21) | moreMask(x, 0x7e);
+    if (stops != 0) return i + <i32>(ctz(stops) >> 3);
     i += 8;
   }
   while (i < end && is(load<u8>(p + i), TARGET)) i++;
@@ -729,7 +770,9 @@ function lastListItem(v: usize, len: i32): i32 {
   return stop - i;
 }
 
+/** `len` method bytes at `p`, followed by at least one more byte (the SP), so a 3-byte method may load 4. */
 function classifyMethod(p: usize, len: i32): Method {
+  if (len < 3) return Method.OTHER;
   const w = load<u32>(p);
   switch (len) {
     case 3:
