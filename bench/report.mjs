@@ -44,7 +44,30 @@ function throughputTable(table) {
   return md;
 }
 
+/** The README's headline figures, between its bench markers. */
+function headline(results) {
+  const r = results.ratios_vs_node_http, c50 = results.hello_c50, idle = results.idle, p = results.parsers;
+  const k = (n) => `${fmt(n / 1000)}k`;
+  return `From one \`npm run bench\` run on a ${results.machine.cores}-core machine (${results.machine.date.slice(0, 10)}; figures and method in
+[BENCHMARKS.md](BENCHMARKS.md); rerun it on yours — results vary by ±15% between runs here):
+
+- hello world, 50 keep-alive connections: Eventide under wasmtime **${k(c50["eventide-wasmtime"].rps)} req/s (${ratio(r["eventide-wasmtime"].c50)} Node's http)**,
+  p99 ${fmt(c50["eventide-wasmtime"].p99_ms, 2)} ms vs ${fmt(c50["node-http"].p99_ms, 2)} ms; inside Node ${k(c50["eventide-node"].rps)} (${ratio(r["eventide-node"].c50)}); nginx ${k(c50.nginx?.rps)} (${ratio(r.nginx?.c50)}).
+- 1,000 connections: wasmtime ${ratio(r["eventide-wasmtime"].c1000)}, inside Node ${ratio(r["eventide-node"].c1000)} Node's http.
+- ${fmt(results.settings.idle_connections)} idle connections: **${fmt(idle["eventide-node"].linear_memory_bytes_per_connection)} bytes of linear memory per connection**; beside them
+  wasmtime still serves ${k(idle["eventide-wasmtime"].rps_with_idle)} req/s (${ratio(r["eventide-wasmtime"].with_idle)} Node's http).
+- The HTTP parser: ${ratio(p.realistic.eventide_vs_llhttp_wasm)} (realistic requests) and ${ratio(p.large_headers.eventide_vs_llhttp_wasm)} (large headers) the
+  throughput of llhttp compiled to wasm (undici's build); ${ratio(p.realistic.eventide_vs_llhttp_native)} Node's native binding.
+`;
+}
+
 export function renderReport(results, root) {
+  const readme = join(root, "README.md");
+  const text = readFileSync(readme, "utf8");
+  const [start, end] = ["<!-- bench:start -->", "<!-- bench:end -->"];
+  if (text.includes(start) && text.includes(end)) {
+    writeFileSync(readme, text.slice(0, text.indexOf(start) + start.length) + "\n" + headline(results) + text.slice(text.indexOf(end)));
+  }
   writeFileSync(join(root, "bench/chart.svg"), chart(results));
   const m = results.machine;
   let md = `# Benchmarks
@@ -105,4 +128,10 @@ fair comparison for a deployment. Eventide inside Node compiles the module with 
   const whatWeTried = join(root, "bench/what-we-tried.md");
   md += `\n${existsSync(whatWeTried) ? readFileSync(whatWeTried, "utf8") : ""}`;
   writeFileSync(join(root, "BENCHMARKS.md"), md);
+}
+
+// `node bench/report.mjs` re-renders the reports from bench/results.json without measuring again.
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  const root = join(new URL(".", import.meta.url).pathname, "..");
+  renderReport(JSON.parse(readFileSync(join(root, "bench/results.json"), "utf8")), root);
 }
