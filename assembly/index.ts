@@ -1,6 +1,9 @@
 // Eventide's runtime API for apps: Node's names, closure-free callbacks (see docs/api.md).
+// `import { setTimeout, net, http } from "eventide"` — or a module at a time, as "eventide/net".
+import * as net from "./net";
+import * as http from "./http/index";
+export { net, http };
 export { EventEmitter } from "./events";
 export { Buffer } from "./buffer";
 export { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate, Timeout, Immediate } from "./timers";
 export { nextTick } from "./tasks";
-export * as net from "./net";

@@ -97,10 +97,11 @@ describe("eventide CLI", () => {
     const source = join(dir, "shout.ts");
     writeFileSync(source, `
       import { createServer, Socket } from "eventide/net";
-      import { Buffer } from "eventide/buffer";
+      import { Buffer, nextTick } from "eventide";
       createServer((socket: Socket) => {
-        socket.on("data", (chunk: Buffer, s: Socket) => { s.end(chunk.toString().toUpperCase()); });
+        socket.on("data", (chunk: Buffer, s: Socket) => { nextTick((t: Socket) => { t.end(lastChunk.toUpperCase()); }, s); lastChunk = chunk.toString(); });
       }).listen(8080);
+      let lastChunk = "";
     `);
     const out = join(dir, "shout.wasm");
     const built = await eventide(["build", source, "-o", out], { timeout: 120_000 });
