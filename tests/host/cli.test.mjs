@@ -98,10 +98,10 @@ describe("eventide CLI", () => {
     writeFileSync(source, `
       import { createServer, Socket } from "eventide/net";
       import { Buffer, nextTick } from "eventide";
+      let lastChunk = "";
       createServer((socket: Socket) => {
         socket.on("data", (chunk: Buffer, s: Socket) => { nextTick((t: Socket) => { t.end(lastChunk.toUpperCase()); }, s); lastChunk = chunk.toString(); });
       }).listen(8080);
-      let lastChunk = "";
     `);
     const out = join(dir, "shout.wasm");
     const built = await eventide(["build", source, "-o", out], { timeout: 120_000 });
