@@ -77,6 +77,8 @@ export class SocketShim {
     const fd = this.nextFd++;
     const entry: ListenerEntry = { kind: "listener", server, pending: [] };
     server.on("connection", (socket: Socket) => {
+      // Until the guest accepts it, a reset must not become an unhandled 'error'; accept() reads the state.
+      socket.on("error", () => {});
       entry.pending.push(socket);
       this.options.wake();
     });
@@ -177,7 +179,9 @@ export class SocketShim {
     if (!socket) return E.AGAIN;
     this.refresh();
     const newFd = this.nextFd++;
-    const stream: StreamEntry = { kind: "stream", socket, chunks: [], buffered: 0, ended: false, errno: 0 };
+    // A connection that ended or failed while it waited to be accepted reads as EOF (or its error) at once.
+    const gone = socket.destroyed || socket.readableEnded;
+    const stream: StreamEntry = { kind: "stream", socket, chunks: [], buffered: 0, ended: gone, errno: 0 };
     socket.on("data", (chunk: Buffer) => {
       stream.chunks.push(chunk);
       stream.buffered += chunk.length;

@@ -60,6 +60,18 @@ describe("embedding API (node engine)", () => {
     assert.equal(await stopped, 0);
   });
 
+  it("survives connections reset before the app accepts them", async () => {
+    const { connect } = await import("node:net");
+    const app = await run(HELLO, { listen: ["127.0.0.1:0"], stdout: capture() });
+    const port = app.addresses[0].port;
+    await Promise.all(Array.from({ length: 50 }, () => new Promise((resolve) => {
+      const s = connect(port, "127.0.0.1", () => { s.resetAndDestroy(); resolve(); });
+      s.on("error", resolve);
+    })));
+    assert.deepEqual(await get(port), { status: 200, body: "Hello World\n" });
+    assert.equal(await app.stop(2000), 0);
+  });
+
   it("enforces the memory limit", async () => {
     const stderr = capture();
     const app = await run(HELLO, { listen: ["127.0.0.1:0"], memoryLimit: 16 * 1024, stdout: capture(), stderr });
