@@ -2,6 +2,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { join, dirname } from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -12,6 +13,11 @@ export function wasmtime() {
   wasmtimePath ??= process.env.EVENTIDE_WASMTIME ||
     execFileSync("bash", [join(ROOT, "scripts/ensure-wasmtime.sh")], { encoding: "utf8" }).trim();
   return wasmtimePath;
+}
+
+/** Resident set size of a process we started, from /proc. */
+export function rssKiB(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
 }
 
 export async function freePort(host = "127.0.0.1") {
