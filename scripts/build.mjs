@@ -43,7 +43,7 @@ async function buildHarness(entry, outFile) {
   mkdirSync(dirname(outFile), { recursive: true });
   const args = [
     resolve(entry), "--path", packagePath(), "--baseDir", "/", "--runtime", "incremental",
-    "-O3", "--noAssert", "--exportRuntime", "-o", resolve(outFile),
+    "-O3", "--noAssert", "--enable", "simd", "--exportRuntime", "-o", resolve(outFile),
   ];
   const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
   if (error) throw new Error(`asc failed for ${entry}: ${error.message}`);

@@ -197,7 +197,7 @@ export class Parser {
   /** method SP request-target SP HTTP-version CRLF; returns the offset after the CRLF. */
   private parseRequestLine(p: usize, end: i32): i32 {
     let i = 0;
-    while (i < end && is(load<u8>(p + i), TOKEN)) i++;
+    i = scanToken(p, i, end);
     if (i == end) return HeadResult.NEED_MORE;
     if (i == 0 || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_METHOD);
     this.methodLength = i;
@@ -274,7 +274,7 @@ export class Parser {
       if (first == SP || first == HTAB) return this.fail(ParseError.OBS_FOLD);
       if (first == LF) return this.fail(ParseError.BARE_CR);
       const nameStart = i;
-      while (i < end && is(load<u8>(p + i), TOKEN)) i++;
+      i = scanToken(p, i, end);
       if (i >= end) return HeadResult.NEED_MORE;
       const nameLength = i - nameStart;
       const c = <u32>load<u8>(p + i);
@@ -312,7 +312,7 @@ export class Parser {
   private noteField(p: usize, name: i32, nameLength: i32, value: i32, valueLength: i32): bool {
     switch (nameLength) {
       case 14: { // content-length
-        if (!equalsLower(p + name, "content-length")) return true;
+        if (!equalsLower(p + name, CONTENT_LENGTH)) return true;
         let n: i64 = 0;
         if (valueLength == 0 || valueLength > 15) return this.reject(ParseError.INVALID_CONTENT_LENGTH);
         for (let k = 0; k < valueLength; k++) {
@@ -326,21 +326,21 @@ export class Parser {
         return true;
       }
       case 17: { // transfer-encoding
-        if (!equalsLower(p + name, "transfer-encoding")) return true;
+        if (!equalsLower(p + name, TRANSFER_ENCODING)) return true;
         this.sawTransferEncoding = true;
         return this.noteCodings(p + value, valueLength);
       }
       case 10: { // connection
-        if (!equalsLower(p + name, "connection")) return true;
+        if (!equalsLower(p + name, CONNECTION)) return true;
         this.noteConnection(p + value, valueLength);
         return true;
       }
       case 7: { // upgrade
-        if (equalsLower(p + name, "upgrade")) this.sawUpgrade = true;
+        if (equalsLower(p + name, UPGRADE)) this.sawUpgrade = true;
         return true;
       }
       case 6: { // expect
-        if (equalsLower(p + name, "expect") && valueLength == 12 && equalsLower(p + value, "100-continue")) this.expectContinue = true;
+        if (equalsLower(p + name, EXPECT) && valueLength == 12 && equalsLower(p + value, N100_CONTINUE)) this.expectContinue = true;
         return true;
       }
     }
@@ -366,7 +366,7 @@ export class Parser {
       while (i < len && (load<u8>(v + i) == SP || load<u8>(v + i) == HTAB)) i++;
       if (n == 0 || (i < len && load<u8>(v + i) != 0x2c)) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
       i++; // the comma
-      if (n == 7 && equalsLower(v + start, "chunked")) {
+      if (n == 7 && equalsLower(v + start, CHUNKED)) {
         if (this.chunked && this.kind == Kind.REQUEST) return this.reject(ParseError.INVALID_TRANSFER_ENCODING);
         this.chunked = true;
         continue;
@@ -379,6 +379,11 @@ export class Parser {
   }
 
   private noteConnection(v: usize, len: i32): void {
+    // The usual values whole, before the general list walk.
+    if (len == 10 && equalsLower(v, KEEP_ALIVE)) {
+      this.connectionTokens |= CONNECTION_KEEP_ALIVE;
+      return;
+    }
     let i = 0;
     while (i < len) {
       while (i < len && (load<u8>(v + i) == SP || load<u8>(v + i) == HTAB || load<u8>(v + i) == 0x2c)) i++;
@@ -387,9 +392,9 @@ export class Parser {
       let stop = i;
       while (stop > start && (load<u8>(v + stop - 1) == SP || load<u8>(v + stop - 1) == HTAB)) stop--;
       const n = stop - start;
-      if (n == 5 && equalsLower(v + start, "close")) this.connectionTokens |= CONNECTION_CLOSE;
-      else if (n == 10 && equalsLower(v + start, "keep-alive")) this.connectionTokens |= CONNECTION_KEEP_ALIVE;
-      else if (n == 7 && equalsLower(v + start, "upgrade")) this.connectionTokens |= CONNECTION_UPGRADE;
+      if (n == 5 && equalsLower(v + start, CLOSE)) this.connectionTokens |= CONNECTION_CLOSE;
+      else if (n == 10 && equalsLower(v + start, KEEP_ALIVE)) this.connectionTokens |= CONNECTION_KEEP_ALIVE;
+      else if (n == 7 && equalsLower(v + start, UPGRADE)) this.connectionTokens |= CONNECTION_UPGRADE;
     }
   }
 
@@ -694,17 +699,18 @@ function isAuthorityForm(p: usize, n: i32): bool {
 
 function isKnownCoding(p: usize, n: i32): bool {
   switch (n) {
-    case 4: return equalsLower(p, "gzip");
-    case 6: return equalsLower(p, "x-gzip");
-    case 7: return equalsLower(p, "deflate");
-    case 8: return equalsLower(p, "compress");
-    case 10: return equalsLower(p, "x-compress");
+    case 4: return equalsLower(p, GZIP);
+    case 6: return equalsLower(p, X_GZIP);
+    case 7: return equalsLower(p, DEFLATE);
+    case 8: return equalsLower(p, COMPRESS);
+    case 10: return equalsLower(p, X_COMPRESS);
   }
   return false;
 }
 
-// SWAR (8 bytes per step) tests, as picohttpparser's unrolled loops: a word passes when none of its bytes
-// can end the run; the byte loop after it finds the exact stop.
+// The scans below look at 16 bytes per step with wasm SIMD (as llhttp's and picohttpparser's SSE paths do),
+// then 8 per step with SWAR, then byte by byte: a step passes when none of its bytes can end the run, and a
+// bitmask's trailing zeros find the exact stop.
 const ONES: u64 = 0x0101010101010101;
 const HIGHS: u64 = 0x8080808080808080;
 
@@ -718,8 +724,23 @@ const HIGHS: u64 = 0x8080808080808080;
   return ((x + ONES * (127 - n)) | x) & HIGHS;
 }
 
+/** Value stops: control characters (HTAB among them, checked by the caller) and DEL. */
+@inline function valueStops(x: v128): i32 {
+  return i8x16.bitmask(v128.or(i8x16.lt_u(x, i8x16.splat(0x20)), i8x16.eq(x, i8x16.splat(0x7f))));
+}
+
 /** End of a field value: stops at a control character (HTAB excepted) or DEL. */
 function scanValue(p: usize, i: i32, end: i32): i32 {
+  while (i + 16 <= end) {
+    const stops = valueStops(v128.load(p + i));
+    if (stops == 0) {
+      i += 16;
+      continue;
+    }
+    i += ctz(stops);
+    if (load<u8>(p + i) != <u8>HTAB) return i;
+    i++;
+  }
   while (i + 8 <= end) {
     const x = load<u64>(p + i);
     const stops = lessMask(x, 0x20) | lessMask(x ^ (ONES * 0x7f), 1);
@@ -727,7 +748,7 @@ function scanValue(p: usize, i: i32, end: i32): i32 {
       i += 8;
       continue;
     }
-    i += <i32>(ctz(stops) >> 3); // the first byte that may end the value
+    i += <i32>(ctz(stops) >> 3);
     if (load<u8>(p + i) != <u8>HTAB) return i;
     i++;
   }
@@ -737,6 +758,13 @@ function scanValue(p: usize, i: i32, end: i32): i32 {
 
 /** End of a request-target: stops at anything but VCHAR. */
 function scanTarget(p: usize, i: i32, end: i32): i32 {
+  while (i + 16 <= end) {
+    const x = v128.load(p + i);
+    // VCHAR is 0x21–0x7e: as signed bytes, everything ≤ 0x20 or ≥ 0x7f (0x80+ is negative) stops.
+    const stops = i8x16.bitmask(v128.or(i8x16.lt_s(x, i8x16.splat(0x21)), i8x16.gt_s(x, i8x16.splat(0x7e))));
+    if (stops != 0) return i + ctz(stops);
+    i += 16;
+  }
   while (i + 8 <= end) {
     const x = load<u64>(p + i);
     const stops = lessMask(x, 0x21) | moreMask(x, 0x7e);
@@ -747,12 +775,86 @@ function scanTarget(p: usize, i: i32, end: i32): i32 {
   return i;
 }
 
-/** ASCII case-insensitive comparison of memory against a lower-case literal. */
-function equalsLower(p: usize, lower: string): bool {
-  for (let k = 0, n = lower.length; k < n; k++) {
-    if ((<u32>load<u8>(p + k) | 0x20) != <u32>lower.charCodeAt(k)) return false;
+// tchar by nibbles (simdjson's classification): a byte is a token character iff
+// TOKEN_BY_LOW[low nibble] & TOKEN_BY_HIGH[high nibble] != 0. Tokens have high nibbles 2–7 only, so a bit per
+// high nibble makes the test exact; both tables are derived from the byte classes above.
+let tokenByLow = i8x16.splat(0);
+let tokenByHigh = i8x16.splat(0);
+
+function initTokenNibbles(): void {
+  const low = memory.data(16);
+  const high = memory.data(16);
+  for (let h = 2; h < 8; h++) {
+    store<u8>(high + h, <u8>(<u32>1 << (h - 2)));
+    for (let l = 0; l < 16; l++) {
+      if (is(<u32>(h << 4 | l), TOKEN)) store<u8>(low + l, load<u8>(low + l) | <u8>(<u32>1 << (h - 2)));
+    }
   }
-  return true;
+  tokenByLow = v128.load(low);
+  tokenByHigh = v128.load(high);
+}
+initTokenNibbles();
+
+/** End of a token (method, field name): stops at anything but tchar. */
+function scanToken(p: usize, i: i32, end: i32): i32 {
+  while (i + 16 <= end) {
+    const x = v128.load(p + i);
+    const lowHits = i8x16.swizzle(tokenByLow, v128.and(x, i8x16.splat(0x0f)));
+    const highHits = i8x16.swizzle(tokenByHigh, i8x16.shr_u(x, 4));
+    const stops = i8x16.bitmask(i8x16.eq(v128.and(lowHits, highHits), i8x16.splat(0)));
+    if (stops != 0) return i + ctz(stops);
+    i += 16;
+  }
+  while (i < end && is(load<u8>(p + i), TOKEN)) i++;
+  return i;
+}
+
+// Lower-case literals as bytes, compared a word at a time. OR-ing 0x20 into each input byte folds case;
+// it can't make a non-letter match, because every byte the inputs can hold (tchar, field-vchar) that folds
+// onto a literal byte is that byte's own upper-case letter.
+@final class Literal {
+  constructor(readonly ptr: usize, readonly length: i32) {}
+}
+
+function literal(s: string): Literal {
+  const n = s.length;
+  assert(n >= 4, "literals are compared in 4- or 8-byte words");
+  const ptr = heap.alloc(<usize>n);
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(k);
+    assert(c < 0x80 && (c & 0x20) != 0 && !(c >= 0x41 && c <= 0x5a), "literal bytes must be lower-case ASCII with bit 0x20 set");
+    store<u8>(ptr + k, <u8>c);
+  }
+  return new Literal(ptr, n);
+}
+
+const CONTENT_LENGTH = literal("content-length");
+const TRANSFER_ENCODING = literal("transfer-encoding");
+const CONNECTION = literal("connection");
+const UPGRADE = literal("upgrade");
+const EXPECT = literal("expect");
+const N100_CONTINUE = literal("100-continue");
+const CHUNKED = literal("chunked");
+const CLOSE = literal("close");
+const KEEP_ALIVE = literal("keep-alive");
+const GZIP = literal("gzip");
+const X_GZIP = literal("x-gzip");
+const DEFLATE = literal("deflate");
+const COMPRESS = literal("compress");
+const X_COMPRESS = literal("x-compress");
+
+const FOLD32: u32 = 0x20202020;
+const FOLD64: u64 = 0x2020202020202020;
+
+/** Whether the `lit.length` bytes at `p` equal `lit`, ignoring ASCII case. */
+function equalsLower(p: usize, lit: Literal): bool {
+  const l = lit.ptr;
+  const n = <usize>lit.length;
+  if (n < 8) return (load<u32>(p) | FOLD32) == load<u32>(l) && (load<u32>(p + n - 4) | FOLD32) == load<u32>(l + n - 4);
+  for (let k: usize = 0; k + 8 < n; k += 8) {
+    if ((load<u64>(p + k) | FOLD64) != load<u64>(l + k)) return false;
+  }
+  return (load<u64>(p + n - 8) | FOLD64) == load<u64>(l + n - 8);
 }
 
 function trailingSpace(v: usize, len: i32): i32 {

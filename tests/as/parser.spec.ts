@@ -138,3 +138,52 @@ describe("parser: every rejection is named", () => {
     expect(errorOf("GET /" + "a".repeat(9000) + " HTTP/1.1\r\n\r\n")).toBe(ParseError.TARGET_TOO_LONG);
   });
 });
+
+/** Whether byte `c` is an RFC 9110 tchar, spelled out independently of the parser's tables. */
+function isTchar(c: i32): bool {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
+  return "!#$%&'*+-.^_`|~".indexOf(String.fromCharCode(c)) >= 0;
+}
+
+describe("parser: byte classes at every position of the 16- and 8-byte scans", () => {
+  it("accepts a byte in a field name exactly when it is a tchar", () => {
+    const p = new Parser(Kind.REQUEST);
+    for (let c = 0; c < 256; c++) {
+      for (let at = 0; at < 20; at++) {
+        const msg = bytes("GET / HTTP/1.1\r\n" + "n".repeat(at) + "#" + "n".repeat(20 - at) + ": v\r\n\r\n");
+        msg[16 + at] = <u8>c;
+        p.reset();
+        const n = p.parseHead(msg.dataStart, msg.length);
+        const accepted = isTchar(c) || (c == 0x3a && at > 0); // an earlier colon just ends the name sooner
+        if ((n == msg.length) != accepted) expect<string>(`byte ${c} at ${at}: ${n}`).toBe("accepted iff tchar");
+      }
+    }
+  });
+
+  it("accepts a byte in a field value exactly when it is field-vchar, SP, HTAB or obs-text", () => {
+    const p = new Parser(Kind.REQUEST);
+    for (let c = 0; c < 256; c++) {
+      const allowed = c == 0x09 || (c >= 0x20 && c != 0x7f);
+      for (let at = 0; at < 20; at++) {
+        const msg = bytes("GET / HTTP/1.1\r\nName: v" + "v".repeat(at) + "#" + "v".repeat(20 - at) + "\r\n\r\n");
+        msg[23 + at] = <u8>c;
+        p.reset();
+        const n = p.parseHead(msg.dataStart, msg.length);
+        if ((n == msg.length) != allowed) expect<string>(`byte ${c} at ${at}: ${n}`).toBe("accepted iff allowed");
+      }
+    }
+  });
+
+  it("accepts a byte in a request-target exactly when it is VCHAR", () => {
+    const p = new Parser(Kind.REQUEST);
+    for (let c = 0; c < 256; c++) {
+      for (let at = 0; at < 20; at++) {
+        const msg = bytes("GET /" + "t".repeat(at) + "#" + "t".repeat(20 - at) + " HTTP/1.1\r\n\r\n");
+        msg[5 + at] = <u8>c;
+        p.reset();
+        const n = p.parseHead(msg.dataStart, msg.length);
+        if ((n == msg.length) != (c >= 0x21 && c <= 0x7e)) expect<string>(`byte ${c} at ${at}: ${n}`).toBe("accepted iff VCHAR");
+      }
+    }
+  });
+});
