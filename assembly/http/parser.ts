@@ -61,6 +61,8 @@ export const DEFAULT_MAX_HEADERS: i32 = 100;
 export const DEFAULT_MAX_TARGET: i32 = 8 * 1024;
 /** Each header slot: nameStart, nameLen, valueStart, valueLen (u32 each), offsets into the head. */
 const SLOT: usize = 16;
+/** Bytes per header in copySpans' output: the same four u32s. */
+export const HEADER_SPAN: usize = SLOT;
 
 export enum HeadResult { NEED_MORE = -1, ERROR = -2 }
 
@@ -450,6 +452,11 @@ export class Parser {
   nameLength(i: i32): i32 { return <i32>load<u32>(this.slots + <usize>i * SLOT, 4); }
   valueStart(i: i32): i32 { return <i32>load<u32>(this.slots + <usize>i * SLOT, 8); }
   valueLength(i: i32): i32 { return <i32>load<u32>(this.slots + <usize>i * SLOT, 12); }
+
+  /** Copies every header's spans (HEADER_SPAN bytes each) to `dest`. */
+  copySpans(dest: usize): void {
+    memory.copy(dest, this.slots, <usize>this.headerCount * SLOT);
+  }
 
   // ---- body ----
 

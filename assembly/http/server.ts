@@ -10,7 +10,7 @@ import { now, queueTick, Task } from "../tasks";
 import { httpDate } from "./date";
 import { statusText } from "./status";
 import * as out from "./writer";
-import { Parser, HeadResult, Method, methodName, skipEmptyLines, ParseError, statusForError, errorReason } from "./parser";
+import { Parser, HeadResult, Method, methodName, skipEmptyLines, ParseError, statusForError, errorReason, HEADER_SPAN } from "./parser";
 
 export class IncomingMessage extends EventEmitter {
   method: string = "";
@@ -18,8 +18,6 @@ export class IncomingMessage extends EventEmitter {
   httpVersion: string = "1.1";
   httpVersionMajor: i32 = 1;
   httpVersionMinor: i32 = 1;
-  /** Header names and values in the order received, names as sent: [name, value, name, value, …]. */
-  rawHeaders: Array<string> = new Array<string>();
   complete: bool = false;
   /** For 'upgrade' and 'connect': bytes that arrived after the head. */
   head: Buffer | null = null;
@@ -27,6 +25,12 @@ export class IncomingMessage extends EventEmitter {
   res: ServerResponse | null = null;
   socket: Socket;
   private conn: Connection;
+  // The head's bytes copied out of the read buffer, followed by the parser's header spans; header strings
+  // are made only when the app asks (one allocation per request instead of two strings per header).
+  private headCopy: StaticArray<u8> | null = null;
+  private headLength: i32 = 0;
+  private headerCount: i32 = 0;
+  private decodedHeaders: Array<string> | null = null;
 
   constructor(conn: Connection) {
     super();
@@ -34,14 +38,39 @@ export class IncomingMessage extends EventEmitter {
     this.socket = conn.socket;
   }
 
+  /** Keeps the head at `ptr` and the parser's spans into it (they are only valid until the next read). */
+  keepHead(ptr: usize, headLength: i32, parser: Parser): void {
+    const count = parser.headerCount;
+    const copy = changetype<StaticArray<u8>>(__new(<usize>headLength + <usize>count * HEADER_SPAN, idof<StaticArray<u8>>()));
+    const base = changetype<usize>(copy);
+    memory.copy(base, ptr, headLength);
+    parser.copySpans(base + headLength);
+    this.headCopy = copy;
+    this.headLength = headLength;
+    this.headerCount = count;
+  }
+
+  /** Header names and values in the order received, names as sent: [name, value, name, value, …]. */
+  get rawHeaders(): Array<string> {
+    let raw = this.decodedHeaders;
+    if (raw == null) {
+      raw = new Array<string>(this.headerCount * 2);
+      for (let i = 0; i < this.headerCount; i++) {
+        unchecked(raw[2 * i] = this.decode(this.span(i)));
+        unchecked(raw[2 * i + 1] = this.decode(this.span(i) + 8));
+      }
+      this.decodedHeaders = raw;
+    }
+    return raw;
+  }
+
   /** The value of a header, case-insensitively; repeated headers are joined with ", " (Node's rule). */
   getHeader(name: string): string | null {
     let value: string | null = null;
-    const raw = this.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      if (equalsIgnoreCase(unchecked(raw[i]), name)) {
-        value = value == null ? unchecked(raw[i + 1]) : value + ", " + unchecked(raw[i + 1]);
-      }
+    for (let i = 0; i < this.headerCount; i++) {
+      if (!this.nameIs(this.span(i), name)) continue;
+      const v = this.decode(this.span(i) + 8);
+      value = value == null ? v : value + ", " + v;
     }
     return value;
   }
@@ -55,6 +84,28 @@ export class IncomingMessage extends EventEmitter {
       map.set(key, map.has(key) ? map.get(key) + ", " + unchecked(raw[i + 1]) : unchecked(raw[i + 1]));
     }
     return map;
+  }
+
+  /** Address of header i's span pair: [start, length] of the name, then of the value. */
+  private span(i: i32): usize {
+    return changetype<usize>(this.headCopy) + <usize>this.headLength + <usize>i * HEADER_SPAN;
+  }
+
+  private decode(pair: usize): string {
+    return String.UTF8.decodeUnsafe(changetype<usize>(this.headCopy) + load<u32>(pair), load<u32>(pair, 4));
+  }
+
+  /** ASCII case-insensitive comparison of a header name's bytes with `name`, without decoding them. */
+  private nameIs(pair: usize, name: string): bool {
+    const n = <i32>load<u32>(pair, 4);
+    if (n != name.length) return false;
+    const p = changetype<usize>(this.headCopy) + load<u32>(pair);
+    for (let k = 0; k < n; k++) {
+      const x = <u32>load<u8>(p + k);
+      const y = <u32>name.charCodeAt(k);
+      if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a)) return false;
+    }
+    return true;
   }
 
   /** Registers a listener; a 'data' listener starts the body flowing. */
@@ -525,11 +576,7 @@ export class Connection extends SocketReader {
     req.httpVersionMajor = parser.versionMajor;
     req.httpVersionMinor = parser.versionMinor;
     req.httpVersion = parser.versionMinor == 1 ? "1.1" : "1.0";
-    const raw = req.rawHeaders;
-    for (let i = 0, k = parser.headerCount; i < k; i++) {
-      raw.push(String.UTF8.decodeUnsafe(ptr + parser.nameStart(i), parser.nameLength(i)));
-      raw.push(String.UTF8.decodeUnsafe(ptr + parser.valueStart(i), parser.valueLength(i)));
-    }
+    req.keepHead(ptr, headLength, parser);
     const server = this.server;
     if (parser.upgrade) {
       const event = m == Method.CONNECT ? "connect" : "upgrade";
@@ -571,7 +618,7 @@ export class Connection extends SocketReader {
 
   /** A body-less request ends right after 'request', so listeners added in the handler see 'end'. */
   private afterRequestEmitted(req: IncomingMessage): void {
-    if (this.requestDone && this.req === req) queueTick(new EmitEnd(req));
+    if (this.requestDone && this.req === req) emitSoon(req, "end");
   }
 
   /** Upgrade/CONNECT: the socket and the bytes after the head go to the app's handler. */
@@ -636,7 +683,7 @@ export class Connection extends SocketReader {
 
   /** res.end() was called: emit 'finish' soon, then go on to the next request or close. */
   responseDone(res: ServerResponse): void {
-    queueTick(new EmitFinish(res));
+    emitSoon(res, "finish");
     this.served++;
     if (this.phase == Phase.BODY) {
       // Answered before the body arrived: keep reading (and discarding) it, then continue.
@@ -776,22 +823,29 @@ class ConnectionTimer extends Timer {
   }
 }
 
-class EmitFinish extends Task {
-  constructor(private res: ServerResponse) {
-    super();
-  }
+/**
+ * Emits an argument-less event from the nextTick queue ('end' after the handler, 'finish' after end()).
+ * Two are queued per request, so spent ones are kept for reuse instead of becoming garbage.
+ */
+class EmitSoon extends Task {
+  target: EventEmitter | null = null;
+  event: string = "";
   run(): void {
-    this.res.emit("finish");
+    const target = changetype<EventEmitter>(this.target);
+    const event = this.event;
+    this.target = null;
+    spareEmits.push(this);
+    target.emit(event);
   }
 }
 
-class EmitEnd extends Task {
-  constructor(private req: IncomingMessage) {
-    super();
-  }
-  run(): void {
-    this.req.emit("end");
-  }
+const spareEmits = new Array<EmitSoon>();
+
+function emitSoon(target: EventEmitter, event: string): void {
+  const task = spareEmits.length > 0 ? spareEmits.pop() : new EmitSoon();
+  task.target = target;
+  task.event = event;
+  queueTick(task);
 }
 
 /** What 'clientError' receives: the parser's reason and the status Eventide would have answered. */

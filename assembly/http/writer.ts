@@ -44,8 +44,22 @@ export function crlf(): void {
   length += 2;
 }
 
+/** Appends an integer's digits (no intermediate string). */
 export function decimal(n: i64): void {
-  text(n.toString());
+  if (n < 0) {
+    reserve(1);
+    store<u8>(buffer + length++, 0x2d);
+    n = -n;
+  }
+  let digits = 1;
+  for (let rest = n; rest >= 10; rest /= 10) digits++;
+  reserve(digits);
+  let at = buffer + length + digits;
+  do {
+    store<u8>(--at, <u8>(0x30 + n % 10));
+    n /= 10;
+  } while (n > 0);
+  length += digits;
 }
 
 export function hex(n: i32): void {
