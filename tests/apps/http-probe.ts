@@ -1,4 +1,5 @@
-// Test app: answers "<METHOD> <url>" (after 50 ms for /slow; POST adds the body's size once it ends), with short timeouts so tests can observe them,
+// Test app: answers "<METHOD> <url>" (after 50 ms for /slow; POST adds the body's size once it ends; /headers
+// reports the request's headers), with short timeouts so tests can observe them,
 // and turns an Upgrade: echo request into a raw echo socket.
 import * as http from "eventide/http";
 import { Socket } from "eventide/net";
@@ -22,6 +23,14 @@ const server = http.createServer((req: http.IncomingMessage, res: http.ServerRes
       bodyBytes.delete(r);
       r.res!.end(r.method + " " + r.url + " " + n.toString());
     });
+  } else if (req.url == "/headers") {
+    // rawHeaders as sent, then lookups: case-insensitive, repeated fields joined with ", ", absent → null.
+    const twice = req.getHeader("X-TWICE");
+    const missing = req.getHeader("x-missing");
+    const map = req.headers;
+    res.end(req.rawHeaders.join("|") + "\n" + (twice == null ? "null" : twice) + "\n" +
+      (missing == null ? "null" : missing) + "\n" + (map.has("x-twice") ? map.get("x-twice") : "absent") + "\n" +
+      map.size.toString());
   } else if (req.url == "/slow") {
     setTimeout(answer, 50, res);
   } else {

@@ -158,6 +158,17 @@ for (const engine of ENGINES) {
       assert.deepEqual(bodies, expected);
     });
 
+    it("gives the request's headers as sent, looked up case-insensitively, repeats joined", async () => {
+      const head = "GET /headers HTTP/1.1\r\nHost: x\r\nX-Twice: one\r\nx-long: " + "v".repeat(40) +
+        "\r\nx-twice:  two \r\nConnection: close\r\n\r\n";
+      const { text } = await raw(app.port, head);
+      const [r] = responses(text);
+      assert.equal(r.body, [
+        `Host|x|X-Twice|one|x-long|${"v".repeat(40)}|x-twice|two|Connection|close`,
+        "one, two", "null", "one, two", "4",
+      ].join("\n"));
+    });
+
     const malformed = [
       ["whitespace before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400],
       ["obs-fold", "GET / HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n", 400],
