@@ -59,8 +59,11 @@ type WasiImports = Record<string, (...args: any[]) => any>;
 
 export class SocketShim {
   private readonly entries = new Map<number, Entry>();
-  /** [fd, type] of what the last poll reported ready. */
-  private reported: Array<[number, number]> = [];
+  /** What the last poll reported ready, as fd * 4 + type (reused: poll runs on every tick). */
+  private reported: number[] = [];
+  private reportedCount = 0;
+  /** The readiness found by readiness(), reused for every subscription. */
+  private readonly ready = { errno: 0, nbytes: 0, hangup: false };
   private nextFd = FIRST_SOCKET_FD;
   private memory: WebAssembly.Memory | null = null;
   private view = new DataView(new ArrayBuffer(0));
@@ -149,18 +152,18 @@ export class SocketShim {
     return ptr >= 0 && len >= 0 && ptr + len <= this.bytes.length;
   }
 
-  /** The iovecs at `iovs` as [ptr, len] pairs, or null if any lies outside memory. */
-  private iovecs(iovs: number, count: number): Array<[number, number]> | null {
+  /** Total length of the iovecs at `iovs`, or -1 if the list or any buffer lies outside memory. */
+  private iovecsLength(iovs: number, count: number): number {
     this.refresh();
-    if (!this.inBounds(iovs, count * 8)) return null;
-    const list: Array<[number, number]> = [];
+    if (!this.inBounds(iovs, count * 8)) return -1;
+    let total = 0;
     for (let i = 0; i < count; i++) {
       const ptr = this.view.getUint32(iovs + i * 8, true);
       const len = this.view.getUint32(iovs + i * 8 + 4, true);
-      if (!this.inBounds(ptr, len)) return null;
-      list.push([ptr, len]);
+      if (!this.inBounds(ptr, len)) return -1;
+      total += len;
     }
-    return list;
+    return total;
   }
 
   private putU32(ptr: number, value: number): number {
@@ -217,8 +220,7 @@ export class SocketShim {
   private recv(fd: number, iovs: number, iovsLen: number, lenOut: number, flagsOut: number): number {
     const s = this.stream(fd);
     if (typeof s === "number") return s;
-    const targets = this.iovecs(iovs, iovsLen);
-    if (!targets || !this.inBounds(lenOut, 4) || !this.inBounds(flagsOut, 2)) return E.FAULT;
+    if (this.iovecsLength(iovs, iovsLen) < 0 || !this.inBounds(lenOut, 4) || !this.inBounds(flagsOut, 2)) return E.FAULT;
     if (s.buffered === 0) {
       if (s.errno) return s.errno;
       if (!s.ended) return E.AGAIN;
@@ -226,18 +228,19 @@ export class SocketShim {
       return this.putU32(lenOut, 0); // end of stream
     }
     let copied = 0;
-    for (const [ptr, len] of targets) {
+    for (let i = 0; i < iovsLen && s.chunks.length > 0; i++) {
+      const ptr = this.view.getUint32(iovs + i * 8, true);
+      const len = this.view.getUint32(iovs + i * 8 + 4, true);
       let at = 0;
       while (at < len && s.chunks.length > 0) {
         const chunk = s.chunks[0];
         const n = Math.min(len - at, chunk.length);
-        this.bytes.set(chunk.subarray(0, n), ptr + at);
+        this.bytes.set(n === chunk.length ? chunk : chunk.subarray(0, n), ptr + at);
         at += n;
         if (n === chunk.length) s.chunks.shift();
         else s.chunks[0] = chunk.subarray(n);
       }
       copied += at;
-      if (s.chunks.length === 0) break;
     }
     s.buffered -= copied;
     if (s.buffered < READ_HIGH_WATER_MARK && s.socket.isPaused() && !s.ended) s.socket.resume();
@@ -248,22 +251,27 @@ export class SocketShim {
   private send(fd: number, iovs: number, iovsLen: number, lenOut: number): number {
     const s = this.stream(fd);
     if (typeof s === "number") return s;
-    const sources = this.iovecs(iovs, iovsLen);
-    if (!sources || !this.inBounds(lenOut, 4)) return E.FAULT;
+    const total = this.iovecsLength(iovs, iovsLen);
+    if (total < 0 || !this.inBounds(lenOut, 4)) return E.FAULT;
     if (s.errno) return s.errno;
     const socket = s.socket;
     if (socket.destroyed || socket.writableEnded) return E.PIPE;
     if (socket.writableNeedDrain) return E.AGAIN; // over Node's high-water mark: the guest waits for fd_write
-    let total = 0;
-    for (const [, len] of sources) total += len;
-    const data = Buffer.allocUnsafe(total); // the guest may reuse its buffer as soon as we return
+    if (total > 0) socket.write(this.gather(iovs, iovsLen, total));
+    return this.putU32(lenOut, total);
+  }
+
+  /** A copy of the iovecs' bytes: the guest may reuse its buffers as soon as the call returns. */
+  private gather(iovs: number, iovsLen: number, total: number): Buffer {
+    const data = Buffer.allocUnsafe(total);
     let at = 0;
-    for (const [ptr, len] of sources) {
+    for (let i = 0; i < iovsLen; i++) {
+      const ptr = this.view.getUint32(iovs + i * 8, true);
+      const len = this.view.getUint32(iovs + i * 8 + 4, true);
       data.set(this.bytes.subarray(ptr, ptr + len), at);
       at += len;
     }
-    if (total > 0) socket.write(data);
-    return this.putU32(lenOut, total);
+    return data;
   }
 
   private shutdown(fd: number, how: number): number {
@@ -298,13 +306,9 @@ export class SocketShim {
   }
 
   private writeTo(target: Writable, iovs: number, iovsLen: number, out: number): number {
-    const sources = this.iovecs(iovs, iovsLen);
-    if (!sources || !this.inBounds(out, 4)) return E.FAULT;
-    let total = 0;
-    for (const [ptr, len] of sources) {
-      target.write(Buffer.from(this.bytes.subarray(ptr, ptr + len)));
-      total += len;
-    }
+    const total = this.iovecsLength(iovs, iovsLen);
+    if (total < 0 || !this.inBounds(out, 4)) return E.FAULT;
+    if (total > 0) target.write(this.gather(iovs, iovsLen, total));
     return this.putU32(out, total);
   }
 
@@ -319,7 +323,7 @@ export class SocketShim {
     }
     let n = 0;
     let clockAt = -1;
-    this.reported = [];
+    this.reportedCount = 0;
     for (let i = 0; i < count; i++) {
       const sub = subs + i * SUBSCRIPTION_SIZE;
       const type = this.view.getUint8(sub + 8);
@@ -328,14 +332,16 @@ export class SocketShim {
         continue;
       }
       const fd = this.view.getUint32(sub + 16, true);
-      const readiness = this.readiness(fd, type);
-      if (readiness === null) continue;
-      this.writeEvent(events + n * EVENT_SIZE, sub, type, readiness);
-      this.reported.push([fd, type]);
+      if (!this.readiness(fd, type)) continue;
+      this.writeEvent(events + n * EVENT_SIZE, sub, type);
+      this.reported[this.reportedCount++] = fd * 4 + type;
       n++;
     }
     if (n === 0 && clockAt >= 0) {
-      this.writeEvent(events, clockAt, EVENTTYPE_CLOCK, { errno: 0, nbytes: 0, hangup: false });
+      this.ready.errno = 0;
+      this.ready.nbytes = 0;
+      this.ready.hangup = false;
+      this.writeEvent(events, clockAt, EVENTTYPE_CLOCK);
       n = 1;
     }
     this.view.setUint32(countOut, n, true);
@@ -348,35 +354,60 @@ export class SocketShim {
    * come for it again, so the engine must call back in.
    */
   stillReady(): boolean {
-    for (const [fd, type] of this.reported) {
-      if (this.entries.has(fd) && this.readiness(fd, type) !== null) return true;
+    for (let i = 0; i < this.reportedCount; i++) {
+      const fd = Math.floor(this.reported[i] / 4);
+      if (this.entries.has(fd) && this.readiness(fd, this.reported[i] % 4)) return true;
     }
     return false;
   }
 
-  private readiness(fd: number, type: number): { errno: number; nbytes: number; hangup: boolean } | null {
+  /** Whether (fd, type) is ready; if so, `this.ready` holds what to report. No allocation: this runs per subscription. */
+  private readiness(fd: number, type: number): boolean {
     const entry = this.entries.get(fd);
+    const r = this.ready;
+    r.errno = 0;
+    r.nbytes = 0;
+    r.hangup = false;
     // node:wasi's own fds (stdio, files) are always ready, as regular files are to poll(2).
-    if (!entry) return fd < FIRST_SOCKET_FD ? { errno: 0, nbytes: 0, hangup: false } : { errno: E.BADF, nbytes: 0, hangup: false };
-    if (entry.kind === "listener") {
-      return type === EVENTTYPE_FD_READ && entry.pending.length > 0 ? { errno: 0, nbytes: entry.pending.length, hangup: false } : null;
+    if (!entry) {
+      if (fd >= FIRST_SOCKET_FD) r.errno = E.BADF;
+      return true;
     }
-    if (entry.errno) return { errno: entry.errno, nbytes: 0, hangup: true };
+    if (entry.kind === "listener") {
+      r.nbytes = entry.pending.length;
+      return type === EVENTTYPE_FD_READ && entry.pending.length > 0;
+    }
+    if (entry.errno) {
+      r.errno = entry.errno;
+      r.hangup = true;
+      return true;
+    }
     if (type === EVENTTYPE_FD_READ) {
-      if (entry.buffered > 0 || entry.ended) return { errno: 0, nbytes: entry.buffered, hangup: entry.ended };
-      return null;
+      r.nbytes = entry.buffered;
+      r.hangup = entry.ended;
+      return entry.buffered > 0 || entry.ended;
     }
     const socket = entry.socket;
-    if (socket.destroyed) return { errno: E.PIPE, nbytes: 0, hangup: true };
-    return socket.writableNeedDrain ? null : { errno: 0, nbytes: socket.writableHighWaterMark - socket.writableLength, hangup: false };
+    if (socket.destroyed) {
+      r.errno = E.PIPE;
+      r.hangup = true;
+      return true;
+    }
+    r.nbytes = Math.max(0, socket.writableHighWaterMark - socket.writableLength);
+    return !socket.writableNeedDrain;
   }
 
-  private writeEvent(at: number, sub: number, type: number, r: { errno: number; nbytes: number; hangup: boolean }): void {
-    this.bytes.fill(0, at, at + EVENT_SIZE);
-    this.view.setBigUint64(at, this.view.getBigUint64(sub, true), true); // userdata
-    this.view.setUint16(at + 8, r.errno, true);
-    this.view.setUint8(at + 10, type);
-    this.view.setBigUint64(at + 16, BigInt(Math.max(0, r.nbytes)), true);
-    this.view.setUint16(at + 24, r.hangup ? EVENT_FD_READWRITE_HANGUP : 0, true);
+  /** Writes the event for subscription `sub` from `this.ready`. */
+  private writeEvent(at: number, sub: number, type: number): void {
+    const view = this.view;
+    const r = this.ready;
+    view.setUint32(at, view.getUint32(sub, true), true); // userdata, as two words (no BigInt)
+    view.setUint32(at + 4, view.getUint32(sub + 4, true), true);
+    view.setUint32(at + 8, r.errno | (type << 16), true); // errno (u16), type (u8), padding
+    view.setUint32(at + 12, 0, true);
+    view.setUint32(at + 16, r.nbytes >>> 0, true);
+    view.setUint32(at + 20, Math.floor(r.nbytes / 0x100000000), true);
+    view.setUint32(at + 24, r.hangup ? EVENT_FD_READWRITE_HANGUP : 0, true);
+    view.setUint32(at + 28, 0, true);
   }
 }
