@@ -87,6 +87,12 @@ keep-alive), after a 1 s warm-up. All four servers answer \`Hello World\\n\` as 
 ${throughputTable(results.hello_c50)}
 ## Hello world, 1,000 connections
 ${throughputTable(results.hello_c1000)}
+The two servers that run on Node's event loop (Node http, and Eventide inside Node) show a p99 near 1 s in
+some runs at 1,000 connections: a few hundred requests per run wait 1–2 s (wrk counts them as timeouts) while
+the median stays near 10 ms. The kernel reports no listen-queue overflow and no retransmit meanwhile
+(\`nstat\`), and a 4096 backlog for Node http changes nothing; we have not found where they wait. The
+per-run figures are in results.json.
+
 ## ${fmt(results.settings.idle_connections)} idle keep-alive connections
 Each connection completed one request and then stays open. Bytes per connection are the server's RSS growth
 divided by the connections (and, for Eventide inside Node, the growth of the app's linear memory, read through the
