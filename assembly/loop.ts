@@ -53,6 +53,9 @@ function pollTimeoutNs(): i64 {
 
 let lastSweep: i64 = 0;
 const SWEEP_BATCH: i32 = 64;
+const SWEEP_BATCHES_PER_ITERATION: i32 = 4;
+/** The next cold slot of a sweep in progress, or -1. */
+let sweepCursor: i32 = -1;
 // Under eventide_tick the host's readiness is exact and a full poll only costs a scan of the subscriptions,
 // so polling splits hot/cold only past a few thousand quiet ones (a sweep delays a woken connection).
 let tickDriven = false;
@@ -78,17 +81,21 @@ function pollIo(timeoutNs: i64): void {
     const n = wasi.poll(0, total, timeoutNs);
     updateTime();
     lastSweep = now();
+    sweepCursor = -1;
     demoteQuiet();
-    if (dispatch(n, hot, total) < 0) sweepCold(hot);
+    if (dispatch(n, hot, total) < 0) sweepCold(hot, I32.MAX_VALUE);
     return;
   }
-  const sweepEvery = sweepInterval(cold);
-  if (now() - lastSweep >= sweepEvery) {
-    sweepCold(hot);
-    lastSweep = now();
-    demoteQuiet();
+  // A sweep is spread over iterations, a few batches each, so the hot connections never wait for all of it.
+  if (sweepCursor < 0 && now() - lastSweep >= sweepInterval(cold)) sweepCursor = hot;
+  if (sweepCursor >= 0) {
+    sweepCursor = sweepCold(max(sweepCursor, hot), SWEEP_BATCHES_PER_ITERATION);
+    if (sweepCursor < 0) {
+      lastSweep = now();
+      demoteQuiet();
+    }
   }
-  const untilSweep = (lastSweep + sweepEvery - now()) * 1_000_000;
+  const untilSweep = sweepCursor >= 0 ? 0 : (lastSweep + sweepInterval(cold) - now()) * 1_000_000;
   const wait = timeoutNs < 0 ? untilSweep : min(timeoutNs, untilSweep);
   const n = wasi.poll(0, wasi.hotSubscriptionCount(), wait > 0 ? wait : 0);
   updateTime();
@@ -105,6 +112,7 @@ function sweepDelay(): i64 {
   const hot = wasi.hotSubscriptionCount();
   const cold = wasi.subscriptionCount() - hot;
   if (!splitPolling(hot, cold)) return -1;
+  if (sweepCursor >= 0) return 0;
   const delay = lastSweep + sweepInterval(cold) - now();
   return delay > 0 ? delay : 0;
 }
@@ -136,21 +144,24 @@ function isCold(token: u64, type: u8, hot: i32): bool {
   return subscriptionSlot(token, type) >= hot;
 }
 
-/** Polls the cold range in batches without waiting, dispatching what each batch reports. */
-function sweepCold(hot: i32): i32 {
-  let found = 0;
+/**
+ * Polls up to `batches` batches of the cold range from slot `from` without waiting, dispatching what each
+ * reports. Returns where the next batch starts, or -1 once the whole range was polled.
+ */
+function sweepCold(from: i32, batches: i32): i32 {
   // Dispatching moves subscriptions (promotions, closes): bound each batch by the live count. One that
   // moves past the cursor waits for the next sweep.
-  for (let from = hot; from < wasi.subscriptionCount(); from += SWEEP_BATCH) {
+  for (let b = 0; b < batches; b++) {
+    if (from >= wasi.subscriptionCount()) return -1;
     const to = min(from + SWEEP_BATCH, wasi.subscriptionCount());
     const n = wasi.poll(from, to, 0);
     for (let i = 0; i < n; i++) {
       const type = wasi.eventType(i);
       if (type == wasi.EVENTTYPE_CLOCK) continue;
-      found++;
       dispatchIoEvent(wasi.eventToken(i), type);
       runTicks();
     }
+    from = to;
   }
-  return found;
+  return from < wasi.subscriptionCount() ? from : -1;
 }
