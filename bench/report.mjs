@@ -79,7 +79,7 @@ meaningful side by side, on one machine.
 Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.memory_bytes / 2 ** 30, 1)} GiB, Linux ${m.kernel}; Node ${m.node}; ${m.wasmtime ?? "no wasmtime"};
 ${m.nginx ?? "no nginx"}; ${m.wrk ?? "no wrk"}. ${m.pinned === "not pinned" ? "Server and load generator not pinned." : "Server pinned to core 0, wrk to core 1 (taskset)."}
 Each throughput figure is the median of ${results.settings.runs} wrk runs of ${results.settings.duration_s} s (\`wrk -t1 --latency\`,
-keep-alive), after a 1 s warm-up. All four servers answer \`Hello World\\n\` as text/plain with a 120 s keep-alive timeout.
+keep-alive), after a ${results.settings.warm_up_s ?? 1} s warm-up. All four servers answer \`Hello World\\n\` as text/plain with a 120 s keep-alive timeout.
 
 ![requests per second](bench/chart.svg)
 

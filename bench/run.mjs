@@ -14,6 +14,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const QUICK = process.env.EVENTIDE_BENCH_QUICK === "1"; // a smoke run: shorter and fewer
 const DURATION = QUICK ? 2 : 5;
 const RUNS = QUICK ? 1 : 3;
+const WARM_UP = QUICK ? 1 : 2;
 const IDLE = QUICK ? 2000 : 10_000;
 const HELLO = join(ROOT, "dist/tests/apps/hello-long-keepalive.wasm");
 const started = Date.now();
@@ -120,7 +121,7 @@ async function throughput(list, connections) {
     if (s.missing) { rows[s.name] = { unavailable: s.missing }; continue; }
     const server = await s.start();
     try {
-      wrk(server.port, connections, 1); // warm-up
+      wrk(server.port, connections, WARM_UP); // JIT tiers (V8 for Node and the Node engine) settle first
       const runs = [];
       for (let i = 0; i < RUNS; i++) runs.push(wrk(server.port, connections, DURATION));
       rows[s.name] = { rps: median(runs.map((r) => r.rps)), p50_ms: median(runs.map((r) => r.p50)), p99_ms: median(runs.map((r) => r.p99)), runs };
@@ -228,7 +229,7 @@ if (!have("wrk")) {
   process.exit(1);
 }
 const list = servers();
-const results = { machine: machine(), settings: { duration_s: DURATION, runs: RUNS, idle_connections: IDLE, quick: QUICK } };
+const results = { machine: machine(), settings: { duration_s: DURATION, runs: RUNS, warm_up_s: WARM_UP, idle_connections: IDLE, quick: QUICK } };
 log("hello world, 50 connections");
 results.hello_c50 = await throughput(list, 50);
 log("hello world, 1000 connections");
