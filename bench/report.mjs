@@ -6,6 +6,9 @@ const NAMES = { "eventide-wasmtime": "Eventide (wasmtime)", "eventide-node": "Ev
 const fmt = (n, digits = 0) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const ratio = (n) => (n ? `${n.toFixed(2)}×` : "—");
 
+/** "wrk", or "autocannon" when the run had no wrk. */
+const loadName = (results) => (results.machine.load_generator ?? "wrk").split(" ")[0];
+
 function chart(results) {
   const groups = [["50 connections", results.hello_c50], ["1,000 connections", results.hello_c1000], ["50 conn. + idle", Object.fromEntries(Object.entries(results.idle).map(([k, v]) => [k, { rps: v.rps_with_idle }]))]];
   const colors = { "eventide-wasmtime": "#1f77b4", "eventide-node": "#6baed6", "node-http": "#2ca02c", nginx: "#999999" };
@@ -13,7 +16,7 @@ function chart(results) {
   const max = Math.max(...groups.flatMap(([, t]) => names.map((n) => t[n]?.rps ?? 0)));
   const W = 760, H = 360, left = 70, bottom = 300, top = 40, groupW = (W - left - 20) / groups.length, barW = groupW / (names.length + 1.5);
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">\n`;
-  svg += `<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">Hello world, requests/s (wrk, keep-alive; higher is better)</text>\n`;
+  svg += `<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">Hello world, requests/s (${loadName(results)}, keep-alive; higher is better)</text>\n`;
   for (let i = 0; i <= 4; i++) {
     const v = (max * i) / 4, y = bottom - ((bottom - top) * i) / 4;
     svg += `<line x1="${left}" x2="${W - 20}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${left - 6}" y="${y + 4}" text-anchor="end">${fmt(v / 1000)}k</text>\n`;
@@ -77,8 +80,8 @@ Measured by \`npm run bench\` (bench/run.mjs) on ${m.date.slice(0, 10)}: every f
 meaningful side by side, on one machine.
 
 Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.memory_bytes / 2 ** 30, 1)} GiB, Linux ${m.kernel}; Node ${m.node}; ${m.wasmtime ?? "no wasmtime"};
-${m.nginx ?? "no nginx"}; ${m.wrk ?? "no wrk"}. ${m.pinned === "not pinned" ? "Server and load generator not pinned." : "Server pinned to core 0, wrk to core 1 (taskset)."}
-Each throughput figure is the median of ${results.settings.runs} wrk runs of ${results.settings.duration_s} s (\`wrk -t1 --latency\`,
+${m.nginx ?? "no nginx"}; ${m.wrk ?? "no wrk"}. ${m.pinned === "not pinned" ? "Server and load generator not pinned." : `Server pinned to core 0, ${loadName(results)} to core 1 (taskset).`}
+Each throughput figure is the median of ${results.settings.runs} ${loadName(results)} runs of ${results.settings.duration_s} s (${loadName(results) === "wrk" ? "\`wrk -t1 --latency\`" : "\`autocannon -j\`"},
 keep-alive), after a ${results.settings.warm_up_s ?? 1} s warm-up. All four servers answer \`Hello World\\n\` as text/plain with a 120 s keep-alive timeout.
 
 ![requests per second](bench/chart.svg)
@@ -96,7 +99,7 @@ per-run figures are in results.json.
 ## ${fmt(results.settings.idle_connections)} idle keep-alive connections
 Each connection completed one request and then stays open. Bytes per connection are the server's RSS growth
 divided by the connections (and, for Eventide inside Node, the growth of the app's linear memory, read through the
-embedding API). "With idle" is wrk -c50 against the same server while the idle connections stay open.
+embedding API). "With idle" is ${loadName(results)} with 50 connections against the same server while the idle connections stay open.
 
 | server | idle connections | RSS per connection | linear memory per connection | requests/s with idle | p99 with idle |
 |---|---:|---:|---:|---:|---:|

@@ -104,6 +104,11 @@ function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
 }
 
+/** Drives `connections` keep-alive connections for `seconds` with LOAD_GENERATOR. */
+function load(port, connections, seconds) {
+  return LOAD_GENERATOR === "wrk" ? wrk(port, connections, seconds) : autocannon(port, connections, seconds);
+}
+
 function wrk(port, connections, seconds) {
   const out = execFileSync(pinned(1, ["wrk"])[0], [...pinned(1, ["wrk"]).slice(1), "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${port}/`],
     { encoding: "utf8", timeout: (seconds + 20) * 1000 });
@@ -115,15 +120,24 @@ function wrk(port, connections, seconds) {
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]), p50: ms("50%"), p99: ms("99%"), errors: errors ? errors[0] : null };
 }
 
+function autocannon(port, connections, seconds) {
+  const bin = join(ROOT, "node_modules/.bin/autocannon");
+  const out = execFileSync(pinned(1, [bin])[0], [...pinned(1, [bin]).slice(1), "-j", "-c", String(connections), "-d", String(seconds), `http://127.0.0.1:${port}/`],
+    { encoding: "utf8", timeout: (seconds + 20) * 1000, stdio: ["ignore", "pipe", "ignore"] });
+  const r = JSON.parse(out);
+  const failed = r.errors + r.timeouts + r.non2xx;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: failed ? `errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}` : null };
+}
+
 async function throughput(list, connections) {
   const rows = {};
   for (const s of list) {
     if (s.missing) { rows[s.name] = { unavailable: s.missing }; continue; }
     const server = await s.start();
     try {
-      wrk(server.port, connections, WARM_UP); // JIT tiers (V8 for Node and the Node engine) settle first
+      load(server.port, connections, WARM_UP); // JIT tiers (V8 for Node and the Node engine) settle first
       const runs = [];
-      for (let i = 0; i < RUNS; i++) runs.push(wrk(server.port, connections, DURATION));
+      for (let i = 0; i < RUNS; i++) runs.push(load(server.port, connections, DURATION));
       rows[s.name] = { rps: median(runs.map((r) => r.rps)), p50_ms: median(runs.map((r) => r.p50)), p99_ms: median(runs.map((r) => r.p99)), runs };
       log(`${s.name} c${connections}: ${rows[s.name].rps.toFixed(0)} req/s, p99 ${rows[s.name].p99_ms} ms`);
     } finally {
@@ -169,7 +183,7 @@ async function idleConnections(list) {
       await sleep(500);
       const rssAfter = rssKiB(server.pid);
       const memAfter = s.name === "eventide-node" ? await linearMemory(server) : null;
-      const busy = wrk(server.port, 50, DURATION);
+      const busy = load(server.port, 50, DURATION);
       await idle.release();
       rows[s.name] = {
         idle: idle.opened,
@@ -219,15 +233,15 @@ function machine() {
   return {
     date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, memory_bytes: totalmem(), kernel: release(),
     node: process.version, wasmtime: version(`"$(bash ${join(ROOT, "scripts/ensure-wasmtime.sh")})" --version`),
-    nginx: version("nginx -v 2>&1"), wrk: version("wrk -v 2>&1 | head -1"), pinned: canPin() ? "server on core 0, load on core 1" : "not pinned",
+    nginx: version("nginx -v 2>&1"), wrk: version("wrk -v 2>&1 | head -1"),
+    load_generator: LOAD_GENERATOR === "wrk" ? "wrk" : version(`${join(ROOT, "node_modules/.bin/autocannon")} --version`), pinned: canPin() ? "server on core 0, load on core 1" : "not pinned",
   };
 }
 
 ensureTools();
-if (!have("wrk")) {
-  console.error("bench: wrk is needed (apt-get install wrk)");
-  process.exit(1);
-}
+// wrk unless it is missing (or EVENTIDE_BENCH_LOAD=autocannon): autocannon is JavaScript, and slower than the servers.
+const LOAD_GENERATOR = process.env.EVENTIDE_BENCH_LOAD ?? (have("wrk") ? "wrk" : "autocannon");
+if (LOAD_GENERATOR !== "wrk") log("driving the servers with autocannon (apt-get install wrk for the figures we publish)");
 const list = servers();
 const results = { machine: machine(), settings: { duration_s: DURATION, runs: RUNS, warm_up_s: WARM_UP, idle_connections: IDLE, quick: QUICK } };
 log("hello world, 50 connections");
