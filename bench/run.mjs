@@ -129,20 +129,28 @@ function autocannon(port, connections, seconds) {
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: failed ? `errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}` : null };
 }
 
+/**
+ * Every available server runs at once (idle ones cost nothing) and the runs go round-robin, so a slow spell
+ * of a shared machine falls on all of them alike instead of on whichever server was being measured.
+ */
 async function throughput(list, connections) {
   const rows = {};
-  for (const s of list) {
-    if (s.missing) { rows[s.name] = { unavailable: s.missing }; continue; }
-    const server = await s.start();
-    try {
-      load(server.port, connections, WARM_UP); // JIT tiers (V8 for Node and the Node engine) settle first
-      const runs = [];
-      for (let i = 0; i < RUNS; i++) runs.push(load(server.port, connections, DURATION));
-      rows[s.name] = { rps: median(runs.map((r) => r.rps)), p50_ms: median(runs.map((r) => r.p50)), p99_ms: median(runs.map((r) => r.p99)), runs };
-      log(`${s.name} c${connections}: ${rows[s.name].rps.toFixed(0)} req/s, p99 ${rows[s.name].p99_ms} ms`);
-    } finally {
-      await server.stop();
+  const running = [];
+  try {
+    for (const s of list) {
+      if (s.missing) rows[s.name] = { unavailable: s.missing };
+      else running.push({ s, server: await s.start(), runs: [] });
     }
+    for (const r of running) load(r.server.port, connections, WARM_UP); // JIT tiers (V8 for the Node-hosted ones) settle first
+    for (let i = 0; i < RUNS; i++) {
+      for (const r of running) r.runs.push(load(r.server.port, connections, DURATION));
+    }
+  } finally {
+    for (const r of running) await r.server.stop();
+  }
+  for (const { s, runs } of running) {
+    rows[s.name] = { rps: median(runs.map((r) => r.rps)), p50_ms: median(runs.map((r) => r.p50)), p99_ms: median(runs.map((r) => r.p99)), runs };
+    log(`${s.name} c${connections}: ${rows[s.name].rps.toFixed(0)} req/s, p99 ${rows[s.name].p99_ms} ms`);
   }
   return rows;
 }
