@@ -38,11 +38,12 @@ function chart(results) {
 }
 
 function throughputTable(table) {
-  let md = "| server | requests/s | p50 | p99 | vs Node http |\n|---|---:|---:|---:|---:|\n";
+  let md = "| server | requests/s | p50 | p99 | vs Node http | each run, k req/s |\n|---|---:|---:|---:|---:|---|\n";
   for (const [name, label] of Object.entries(NAMES)) {
     const r = table[name];
-    if (!r || r.unavailable) { md += `| ${label} | unavailable: ${r?.unavailable ?? "not run"} | | | |\n`; continue; }
-    md += `| ${label} | ${fmt(r.rps)} | ${fmt(r.p50_ms, 2)} ms | ${fmt(r.p99_ms, 2)} ms | ${ratio(table["node-http"]?.rps ? r.rps / table["node-http"].rps : null)} |\n`;
+    if (!r || r.unavailable) { md += `| ${label} | unavailable: ${r?.unavailable ?? "not run"} | | | | |\n`; continue; }
+    const runs = (r.runs ?? []).map((x) => fmt(x.rps / 1000)).join(", ");
+    md += `| ${label} | ${fmt(r.rps)} | ${fmt(r.p50_ms, 2)} ms | ${fmt(r.p99_ms, 2)} ms | ${ratio(table["node-http"]?.rps ? r.rps / table["node-http"].rps : null)} | ${runs} |\n`;
   }
   return md;
 }

@@ -13,7 +13,7 @@ import { renderReport } from "./report.mjs";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const QUICK = process.env.EVENTIDE_BENCH_QUICK === "1"; // a smoke run: shorter and fewer
 const DURATION = QUICK ? 2 : 5;
-const RUNS = QUICK ? 1 : 3;
+const RUNS = QUICK ? 1 : 5;
 const WARM_UP = QUICK ? 1 : 2;
 const IDLE = QUICK ? 2000 : 10_000;
 const HELLO = join(ROOT, "dist/tests/apps/hello-long-keepalive.wasm");
