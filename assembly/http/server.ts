@@ -368,12 +368,19 @@ function appendBody<T>(data: T): void {
   }
 }
 
+// Header strings are checked on every setHeader and compared on every response: their UTF-16 code units
+// are read in place (no bounds-checked charCodeAt per character).
+
+@inline function unit(s: string, i: i32): u32 {
+  return <u32>load<u16>(changetype<usize>(s) + (<usize>i << 1));
+}
+
 export function equalsIgnoreCase(a: string, b: string): bool {
   const n = a.length;
   if (n != b.length) return false;
   for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
+    let x = unit(a, i);
+    let y = unit(b, i);
     if (x == y) continue;
     x |= 0x20;
     if (x != (y | 0x20) || x < 0x61 || x > 0x7a) return false;
@@ -382,9 +389,10 @@ export function equalsIgnoreCase(a: string, b: string): bool {
 }
 
 function isToken(s: string): bool {
-  if (s.length == 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  const n = s.length;
+  if (n == 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = unit(s, i);
     const ok = (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) ||
       c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e ||
       c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
@@ -394,8 +402,8 @@ function isToken(s: string): bool {
 }
 
 function isFieldValue(s: string): bool {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = 0, n = s.length; i < n; i++) {
+    const c = unit(s, i);
     if ((c < 0x20 && c != 0x09) || c == 0x7f) return false;
   }
   return true;

@@ -26,10 +26,20 @@ function reserve(extra: i32): void {
   capacity = next;
 }
 
-/** Appends `text` as UTF-8. */
+/** Appends `text` as UTF-8; heads are ASCII, copied unit by unit until a non-ASCII one needs the encoder. */
 export function text(s: string): void {
-  reserve(s.length * 3);
-  length += <i32>String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, buffer + length);
+  const n = s.length;
+  reserve(n * 3);
+  const src = changetype<usize>(s);
+  const dst = buffer + length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = load<u16>(src + (<usize>i << 1));
+    if (c >= 0x80) break;
+    store<u8>(dst + i, <u8>c);
+  }
+  length += i;
+  if (i < n) length += <i32>String.UTF8.encodeUnsafe(src + (<usize>i << 1), n - i, buffer + length);
 }
 
 export function bytes(src: usize, len: i32): void {
