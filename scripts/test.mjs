@@ -39,7 +39,8 @@ const walk = (dir) => {
 walk("tests");
 files.sort();
 
-const node = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...files],
+// A test that hangs fails after 5 minutes instead of holding CI to its limit (the slowest passes in seconds).
+const node = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", "--test-timeout=300000", ...files],
   { encoding: "utf8", env, stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 << 20 });
 process.stdout.write(node.stdout);
 const count = (name) => Number((new RegExp(`ℹ ${name} (\\d+)`).exec(node.stdout) ?? [0, 0])[1]);

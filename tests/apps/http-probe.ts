@@ -23,6 +23,8 @@ const server = http.createServer((req: http.IncomingMessage, res: http.ServerRes
       bodyBytes.delete(r);
       r.res!.end(r.method + " " + r.url + " " + n.toString());
     });
+  } else if (req.url == "/unicode") {
+    res.end("ascii first, then h\u00e9llo w\u00f6rld \u2713 \ud83c\udf89"); // 2-, 3- and 4-byte UTF-8
   } else if (req.url == "/headers") {
     // rawHeaders as sent, then lookups: case-insensitive, repeated fields joined with ", ", absent → null.
     const twice = req.getHeader("X-TWICE");

@@ -52,8 +52,10 @@ function get(port, path, agent) {
       res.setEncoding("utf8");
       res.on("data", (d) => (body += d));
       res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body, reused: req.reusedSocket }));
+      res.on("close", () => { if (!res.complete) reject(new Error(`GET ${path}: the response ended early`)); });
     });
     req.on("error", reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path}: no complete response in 10 s`)));
   });
 }
 
@@ -156,6 +158,13 @@ for (const engine of ENGINES) {
       const bodies = responses(text).map((r) => r.body);
       const expected = Array.from({ length: 100 }, (_, i) => `GET /${i % 7 === 3 ? "slow" : "r" + i}`);
       assert.deepEqual(bodies, expected);
+    });
+
+    it("sends a non-ASCII body as UTF-8 with its byte length", async () => {
+      const r = await get(app.port, "/unicode");
+      const expected = "ascii first, then h\u00e9llo w\u00f6rld \u2713 \u{1F389}";
+      assert.equal(r.body, expected);
+      assert.equal(Number(r.headers["content-length"]), Buffer.byteLength(expected));
     });
 
     it("gives the request's headers as sent, looked up case-insensitively, repeats joined", async () => {
