@@ -14,7 +14,6 @@ import { Parser, HeadResult, Method, methodName, skipEmptyLines, ParseError, sta
 
 export class IncomingMessage extends EventEmitter {
   method: string = "";
-  url: string = "";
   httpVersion: string = "1.1";
   httpVersionMajor: i32 = 1;
   httpVersionMinor: i32 = 1;
@@ -31,6 +30,9 @@ export class IncomingMessage extends EventEmitter {
   private headLength: i32 = 0;
   private headerCount: i32 = 0;
   private decodedHeaders: Array<string> | null = null;
+  private targetStart: i32 = 0;
+  private targetLength: i32 = 0;
+  private decodedUrl: string | null = null;
 
   constructor(conn: Connection) {
     super();
@@ -48,6 +50,22 @@ export class IncomingMessage extends EventEmitter {
     this.headCopy = copy;
     this.headLength = headLength;
     this.headerCount = count;
+    this.targetStart = parser.targetStart;
+    this.targetLength = parser.targetLength;
+  }
+
+  /** The request-target as sent (decoded on first use, like the headers); apps may rewrite it. */
+  get url(): string {
+    let url = this.decodedUrl;
+    if (url == null) {
+      url = String.UTF8.decodeUnsafe(changetype<usize>(this.headCopy) + <usize>this.targetStart, this.targetLength);
+      this.decodedUrl = url;
+    }
+    return url;
+  }
+
+  set url(url: string) {
+    this.decodedUrl = url;
   }
 
   /** Header names and values in the order received, names as sent: [name, value, name, value, …]. */
@@ -126,6 +144,8 @@ export class IncomingMessage extends EventEmitter {
   }
 }
 
+const NO_HEADERS = new Array<string>(0);
+
 /** Headers set by the app, kept in insertion order: [name, value, …]. */
 export class ServerResponse extends EventEmitter {
   statusCode: i32 = 200;
@@ -135,7 +155,8 @@ export class ServerResponse extends EventEmitter {
   writableFinished: bool = false;
   sendDate: bool = true;
   req: IncomingMessage;
-  private headerList: Array<string> = new Array<string>();
+  // The shared empty list until the first setHeader/appendHeader: a response that sets none allocates none.
+  private headerList: Array<string> = NO_HEADERS;
   private conn: Connection;
   private chunked: bool = false;
   private bodyAllowed: bool = true;
@@ -165,8 +186,7 @@ export class ServerResponse extends EventEmitter {
         return this;
       }
     }
-    list.push(name);
-    list.push(value);
+    this.addHeaderLine(name, value);
     return this;
   }
 
@@ -176,9 +196,14 @@ export class ServerResponse extends EventEmitter {
       this.failSoon("ERR_INVALID_CHAR", "invalid character in header " + name);
       return this;
     }
+    this.addHeaderLine(name, value);
+    return this;
+  }
+
+  private addHeaderLine(name: string, value: string): void {
+    if (this.headerList === NO_HEADERS) this.headerList = new Array<string>();
     this.headerList.push(name);
     this.headerList.push(value);
-    return this;
   }
 
   getHeader(name: string): string | null {
@@ -580,7 +605,6 @@ export class Connection extends SocketReader {
     const req = new IncomingMessage(this);
     const m = parser.method;
     req.method = m == Method.OTHER ? String.UTF8.decodeUnsafe(ptr, parser.methodLength) : methodName(m);
-    req.url = String.UTF8.decodeUnsafe(ptr + parser.targetStart, parser.targetLength);
     req.httpVersionMajor = parser.versionMajor;
     req.httpVersionMinor = parser.versionMinor;
     req.httpVersion = parser.versionMinor == 1 ? "1.1" : "1.0";

@@ -23,6 +23,9 @@ const server = http.createServer((req: http.IncomingMessage, res: http.ServerRes
       bodyBytes.delete(r);
       r.res!.end(r.method + " " + r.url + " " + n.toString());
     });
+  } else if (req.url == "/rewrite") {
+    req.url = "/rewritten"; // as routers do
+    answer(res);
   } else if (req.url == "/unicode") {
     res.end("ascii first, then h\u00e9llo w\u00f6rld \u2713 \ud83c\udf89"); // 2-, 3- and 4-byte UTF-8
   } else if (req.url == "/headers") {

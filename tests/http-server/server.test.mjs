@@ -160,6 +160,10 @@ for (const engine of ENGINES) {
       assert.deepEqual(bodies, expected);
     });
 
+    it("lets the app rewrite req.url", async () => {
+      assert.equal((await get(app.port, "/rewrite")).body, "GET /rewritten");
+    });
+
     it("sends a non-ASCII body as UTF-8 with its byte length", async () => {
       const r = await get(app.port, "/unicode");
       const expected = "ascii first, then h\u00e9llo w\u00f6rld \u2713 \u{1F389}";
