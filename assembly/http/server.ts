@@ -119,9 +119,7 @@ export class IncomingMessage extends EventEmitter {
     if (n != name.length) return false;
     const p = changetype<usize>(this.headCopy) + load<u32>(pair);
     for (let k = 0; k < n; k++) {
-      const x = <u32>load<u8>(p + k);
-      const y = <u32>name.charCodeAt(k);
-      if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a)) return false;
+      if (!equalFolded(<u32>load<u8>(p + k), unit(name, k))) return false;
     }
     return true;
   }
@@ -400,15 +398,18 @@ function appendBody<T>(data: T): void {
   return <u32>load<u16>(changetype<usize>(s) + (<usize>i << 1));
 }
 
+/** Whether two characters are equal, or the same ASCII letter in either case. */
+@inline function equalFolded(x: u32, y: u32): bool {
+  if (x == y) return true;
+  const lower = x | 0x20;
+  return lower == (y | 0x20) && lower >= 0x61 && lower <= 0x7a;
+}
+
 export function equalsIgnoreCase(a: string, b: string): bool {
   const n = a.length;
   if (n != b.length) return false;
   for (let i = 0; i < n; i++) {
-    let x = unit(a, i);
-    let y = unit(b, i);
-    if (x == y) continue;
-    x |= 0x20;
-    if (x != (y | 0x20) || x < 0x61 || x > 0x7a) return false;
+    if (!equalFolded(unit(a, i), unit(b, i))) return false;
   }
   return true;
 }
