@@ -84,7 +84,8 @@ Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.memory_bytes / 2 ** 30, 1)} GiB, Li
 ${m.nginx ?? "no nginx"}; ${m.wrk ?? "no wrk"}. ${m.pinned === "not pinned" ? "Server and load generator not pinned." : `Server pinned to core 0, ${loadName(results)} to core 1 (taskset).`}
 Each throughput figure is the median of ${results.settings.runs} ${loadName(results)} runs of ${results.settings.duration_s} s (${loadName(results) === "wrk" ? "\`wrk -t1 --latency\`" : "\`autocannon -j\`"},
 keep-alive), after a ${results.settings.warm_up_s ?? 1} s warm-up; the servers run side by side and are measured in turn, round after
-round, so a slow spell of the machine falls on all of them. All four servers answer \`Hello World\\n\` as text/plain with a 120 s keep-alive timeout.
+round, so a slow spell of the machine falls on all of them. Without wrk the servers are driven by autocannon
+(\`EVENTIDE_BENCH_LOAD=autocannon\` forces it), which is slower than the fastest servers here. All four servers answer \`Hello World\\n\` as text/plain with a 120 s keep-alive timeout.
 
 ![requests per second](bench/chart.svg)
 
