@@ -2,13 +2,14 @@
 // in one run: hello-world throughput and latency, memory per idle connection, throughput beside 10k idle
 // connections, parser throughput, cold start. Writes bench/results.json, BENCHMARKS.md and bench/chart.svg.
 import { spawn, execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { writeFileSync, existsSync, mkdtempSync } from "node:fs";
 import { cpus, totalmem, tmpdir, release } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "node:net";
 import { parserBench } from "./parser.mjs";
 import { renderReport } from "./report.mjs";
+import { freePort, rssKiB } from "../tests/helpers/engines.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const QUICK = process.env.EVENTIDE_BENCH_QUICK === "1"; // a smoke run: shorter and fewer
@@ -36,15 +37,6 @@ function ensureTools() {
 
 const canPin = () => have("taskset") && cpus().length >= 2;
 const pinned = (core, argv) => (canPin() ? ["taskset", "-c", String(core), ...argv] : argv);
-
-async function freePort() {
-  const { createServer } = await import("node:net");
-  const s = createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function waitForHttp(port, ms = 15_000) {
   const deadline = Date.now() + ms;
@@ -98,10 +90,6 @@ http { access_log off; keepalive_timeout 120s; keepalive_requests 100000000;
     };
   }
   return list;
-}
-
-function rssKiB(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
 }
 
 /** Drives `connections` keep-alive connections for `seconds` with LOAD_GENERATOR. */
