@@ -198,8 +198,7 @@ export class Parser {
 
   /** method SP request-target SP HTTP-version CRLF; returns the offset after the CRLF. */
   private parseRequestLine(p: usize, end: i32): i32 {
-    let i = 0;
-    i = scanToken(p, i, end);
+    let i = scanToken(p, 0, end);
     if (i == end) return HeadResult.NEED_MORE;
     if (i == 0 || load<u8>(p + i) != SP) return this.fail(ParseError.INVALID_METHOD);
     this.methodLength = i;
