@@ -46,7 +46,8 @@ for (const engine of ENGINES) {
       assert.equal(got.length, GREETING.length + payload.length);
       assert.ok(got.subarray(GREETING.length).equals(payload), "echoed bytes differ");
       const grownKiB = rssKiB(echo.child.pid) - before;
-      assert.ok(grownKiB < 16 * 1024, `server RSS grew ${grownKiB} KiB while echoing 64 MiB`);
+      const limitKiB = (engine === "node" ? 16 : 12) * 1024; // V8's heap breathes more than wasmtime's
+      assert.ok(grownKiB < limitKiB, `server RSS grew ${grownKiB} KiB while echoing 64 MiB`);
     });
 
     it("serves 200 concurrent clients", async () => {
