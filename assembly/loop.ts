@@ -5,6 +5,7 @@ import * as wasi from "./wasi";
 import { activeHandleCount, demoteQuiet, dispatchIoEvent, hasClosing, runClosing, subscriptionSlot } from "./handle";
 import { hasImmediates, nextTimerDelay, runImmediates, runTimers } from "./timers";
 import { hasTicks, now, runTicks, updateTime } from "./tasks";
+import { afterCallback } from "./heap";
 
 export const TICK_DONE: i64 = -1;
 export const TICK_IDLE: i64 = -2;
@@ -36,12 +37,15 @@ export function tick(): i64 {
   return delay < 0 ? TICK_IDLE : delay * 1_000_000;
 }
 
+// No phase keeps a reference on the stack between callbacks: those are the collector's safe points.
 function iterate(nonBlocking: bool): void {
   updateTime();
   runTimers();
+  afterCallback();
   pollIo(nonBlocking ? 0 : pollTimeoutNs());
   runImmediates();
   runClosing();
+  afterCallback();
 }
 
 /** How long poll may wait: not at all with work queued, until the nearest timer, or indefinitely (-1). */
@@ -136,6 +140,7 @@ function dispatch(n: i32, hot: i32, total: i32): i32 {
     fdEvents++;
     dispatchIoEvent(token, type);
     runTicks();
+    afterCallback();
   }
   return suspicious ? -1 : fdEvents;
 }
@@ -160,6 +165,7 @@ function sweepCold(from: i32, batches: i32): i32 {
       if (type == wasi.EVENTTYPE_CLOCK) continue;
       dispatchIoEvent(wasi.eventToken(i), type);
       runTicks();
+      afterCallback();
     }
     from = to;
   }

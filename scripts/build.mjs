@@ -5,6 +5,7 @@ import { readdirSync, mkdirSync, existsSync, statSync, symlinkSync } from "node:
 import { join, basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
+import HeapCounter from "./heap-counter.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv.slice(2);
@@ -34,7 +35,7 @@ export async function buildApp(entry, outFile, { debug = false, stdout = process
     "--baseDir", "/", // every path here is absolute; asc joins library paths onto baseDir
     "-o", resolve(outFile),
   ];
-  const { error } = await asc.main(args, { stdout, stderr });
+  const { error } = await asc.main(args, { stdout, stderr, transforms: [HeapCounter] });
   if (error) throw new Error(`asc failed for ${entry}: ${error.message}`);
 }
 
@@ -42,7 +43,7 @@ export async function buildApp(entry, outFile, { debug = false, stdout = process
 async function buildHarness(entry, outFile) {
   mkdirSync(dirname(outFile), { recursive: true });
   const args = [
-    resolve(entry), "--path", packagePath(), "--baseDir", "/", "--runtime", "incremental",
+    resolve(entry), "--path", packagePath(), "--baseDir", "/", "--runtime", "minimal",
     "-O3", "--noAssert", "--enable", "simd", "--exportRuntime", "-o", resolve(outFile),
   ];
   const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
