@@ -153,8 +153,10 @@ export class ServerResponse extends EventEmitter {
   writableFinished: bool = false;
   sendDate: bool = true;
   req: IncomingMessage;
-  // The shared empty list until the first setHeader/appendHeader: a response that sets none allocates none.
+  // Shared until changed: the empty list, or the array given to writeHead (Node, too, uses that array as
+  // given when no setHeader came first). Copied on the first change, so most responses allocate no list.
   private headerList: Array<string> = NO_HEADERS;
+  private headerListShared: bool = true;
   private conn: Connection;
   private chunked: bool = false;
   private bodyAllowed: bool = true;
@@ -180,7 +182,7 @@ export class ServerResponse extends EventEmitter {
     const list = this.headerList;
     for (let i = 0; i < list.length; i += 2) {
       if (equalsIgnoreCase(unchecked(list[i]), name)) {
-        list[i + 1] = value;
+        this.writableHeaders()[i + 1] = value;
         return this;
       }
     }
@@ -199,9 +201,17 @@ export class ServerResponse extends EventEmitter {
   }
 
   private addHeaderLine(name: string, value: string): void {
-    if (this.headerList === NO_HEADERS) this.headerList = new Array<string>();
-    this.headerList.push(name);
-    this.headerList.push(value);
+    const list = this.writableHeaders();
+    list.push(name);
+    list.push(value);
+  }
+
+  private writableHeaders(): Array<string> {
+    if (this.headerListShared) {
+      this.headerList = this.headerList.slice(0);
+      this.headerListShared = false;
+    }
+    return this.headerList;
   }
 
   getHeader(name: string): string | null {
@@ -219,7 +229,7 @@ export class ServerResponse extends EventEmitter {
   removeHeader(name: string): this {
     const list = this.headerList;
     for (let i = list.length - 2; i >= 0; i -= 2) {
-      if (equalsIgnoreCase(unchecked(list[i]), name)) list.splice(i, 2);
+      if (equalsIgnoreCase(unchecked(list[i]), name)) this.writableHeaders().splice(i, 2);
     }
     return this;
   }
@@ -230,12 +240,19 @@ export class ServerResponse extends EventEmitter {
     return names;
   }
 
-  /** Sets the status and, optionally, headers as a flat [name, value, …] list (Node accepts this form too). */
+  /**
+   * Sets the status and, optionally, headers as a flat [name, value, …] list (Node accepts this form too).
+   * With no header set before, the list is used as given, repeated names included, until the head is sent.
+   */
   writeHead(statusCode: i32, headers: Array<string> | null = null): this {
     this.statusCode = statusCode;
-    if (headers != null) {
-      for (let i = 0; i + 1 < headers.length; i += 2) this.setHeader(headers[i], headers[i + 1]);
+    if (headers == null) return this;
+    if (this.headerList.length == 0 && !this.headersSent && isHeaderList(headers)) {
+      this.headerList = headers;
+      this.headerListShared = true;
+      return this;
     }
+    for (let i = 0; i + 1 < headers.length; i += 2) this.setHeader(headers[i], headers[i + 1]);
     return this;
   }
 
@@ -423,6 +440,15 @@ function isToken(s: string): bool {
       c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e ||
       c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
     if (!ok) return false;
+  }
+  return true;
+}
+
+/** Whether `list` is whole [name, value] pairs of valid names and values. */
+function isHeaderList(list: Array<string>): bool {
+  if ((list.length & 1) != 0) return false;
+  for (let i = 0; i < list.length; i += 2) {
+    if (!isToken(unchecked(list[i])) || !isFieldValue(unchecked(list[i + 1]))) return false;
   }
   return true;
 }

@@ -12,7 +12,16 @@ function answer(res: http.ServerResponse): void {
 
 const bodyBytes = new Map<http.IncomingMessage, i32>();
 
+const SHARED_HEADERS = ["Content-Type", "text/plain", "X-Twice", "a", "X-Twice", "b", "X-Shared", "as given"];
+
 const server = http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+  if (req.url == "/shared-headers") {
+    // writeHead uses the app's array as given; a later change must copy it, not alter the app's array.
+    res.writeHead(200, SHARED_HEADERS);
+    res.setHeader("X-Shared", "changed");
+    res.end(SHARED_HEADERS[7]);
+    return;
+  }
   res.setHeader("Content-Type", "text/plain");
   if (req.method == "POST") {
     // Answer once the whole body is in, with its size: "<METHOD> <url> <bytes>".

@@ -164,6 +164,15 @@ for (const engine of ENGINES) {
       assert.equal((await get(app.port, "/rewrite")).body, "GET /rewritten");
     });
 
+    it("sends writeHead's header list as given, repeats included, and leaves the app's array alone", async () => {
+      for (let i = 0; i < 2; i++) {
+        const r = await get(app.port, "/shared-headers");
+        assert.equal(r.headers["x-twice"], "a, b");
+        assert.equal(r.headers["x-shared"], "changed");
+        assert.equal(r.body, "as given");
+      }
+    });
+
     it("sends a non-ASCII body as UTF-8 with its byte length", async () => {
       const r = await get(app.port, "/unicode");
       const expected = "ascii first, then h\u00e9llo w\u00f6rld \u2713 \u{1F389}";
