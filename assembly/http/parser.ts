@@ -51,6 +51,16 @@ initClasses();
   return (load<u8>(classes + c) & cls) != 0;
 }
 
+/** Whether a UTF-16 unit may appear in a header name (tchar): for the names an app sets. */
+export function isTokenUnit(c: u32): bool {
+  return c < 256 && is(c, TOKEN);
+}
+
+/** Whether a UTF-16 unit may appear in a header value: anything but control characters other than HTAB. */
+export function isValueUnit(c: u32): bool {
+  return c >= 256 || is(c, VALUE);
+}
+
 const CR: u32 = 0x0d;
 const LF: u32 = 0x0a;
 const SP: u32 = 0x20;

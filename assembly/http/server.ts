@@ -10,7 +10,8 @@ import { now, queueTick, Task } from "../tasks";
 import { httpDate } from "./date";
 import { statusText } from "./status";
 import * as out from "./writer";
-import { Parser, HeadResult, Method, methodName, skipEmptyLines, ParseError, statusForError, errorReason, HEADER_SPAN } from "./parser";
+import { Parser, HeadResult, Method, methodName, skipEmptyLines, ParseError, statusForError, errorReason, HEADER_SPAN,
+  isTokenUnit, isValueUnit } from "./parser";
 
 export class IncomingMessage extends EventEmitter {
   method: string = "";
@@ -435,11 +436,7 @@ function isToken(s: string): bool {
   const n = s.length;
   if (n == 0) return false;
   for (let i = 0; i < n; i++) {
-    const c = unit(s, i);
-    const ok = (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) ||
-      c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e ||
-      c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
-    if (!ok) return false;
+    if (!isTokenUnit(unit(s, i))) return false;
   }
   return true;
 }
@@ -455,8 +452,7 @@ function isHeaderList(list: Array<string>): bool {
 
 function isFieldValue(s: string): bool {
   for (let i = 0, n = s.length; i < n; i++) {
-    const c = unit(s, i);
-    if ((c < 0x20 && c != 0x09) || c == 0x7f) return false;
+    if (!isValueUnit(unit(s, i))) return false;
   }
   return true;
 }

@@ -2,7 +2,7 @@
 // reports the request's headers), with short timeouts so tests can observe them,
 // and turns an Upgrade: echo request into a raw echo socket.
 import * as http from "eventide/http";
-import { Socket } from "eventide/net";
+import { Socket, NetError } from "eventide/net";
 import { Buffer } from "eventide/buffer";
 import { setTimeout } from "eventide/timers";
 
@@ -12,6 +12,8 @@ function answer(res: http.ServerResponse): void {
 
 const bodyBytes = new Map<http.IncomingMessage, i32>();
 
+const BAD_HEADERS = ["Bad Name", "v", "X-Ok", "line\r\nbreak", "", "v", "X-Ok", "del\x7f", "Na\u0141me", "v",
+  "X-Ok", "nul\0", "X(paren)", "v", "X-Ok", "bell\x07"];
 const SHARED_HEADERS = ["Content-Type", "text/plain", "X-Twice", "a", "X-Twice", "b", "X-Shared", "as given"];
 
 const server = http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -32,6 +34,14 @@ const server = http.createServer((req: http.IncomingMessage, res: http.ServerRes
       bodyBytes.delete(r);
       r.res!.end(r.method + " " + r.url + " " + n.toString());
     });
+  } else if (req.url.startsWith("/bad-header/")) {
+    // setHeader refuses an invalid name or value with an 'error' (ERR_INVALID_CHAR); the response goes on.
+    const i = I32.parseInt(req.url.substring(12)) * 2;
+    res.on("error", (err: NetError, r: http.ServerResponse) => { r.end(err.code); });
+    res.setHeader(BAD_HEADERS[i], BAD_HEADERS[i + 1]);
+  } else if (req.url == "/good-header") {
+    res.setHeader("X-All_tchar!#$%&'*+-.^`|~09az", "tab\tand spaces, \u00e9 and \u2713");
+    res.end("accepted");
   } else if (req.url == "/rewrite") {
     req.url = "/rewritten"; // as routers do
     answer(res);

@@ -164,6 +164,16 @@ for (const engine of ENGINES) {
       assert.equal((await get(app.port, "/rewrite")).body, "GET /rewritten");
     });
 
+    it("refuses invalid header names and values from the app with ERR_INVALID_CHAR, and accepts every tchar", async () => {
+      for (let i = 0; i < 8; i++) {
+        const r = await get(app.port, `/bad-header/${i}`);
+        assert.equal(r.body, "ERR_INVALID_CHAR", `bad header ${i}`);
+      }
+      const ok = await get(app.port, "/good-header");
+      assert.equal(ok.body, "accepted");
+      assert.equal(Buffer.from(ok.headers["x-all_tchar!#$%&'*+-.^`|~09az"], "latin1").toString("utf8"), "tab\tand spaces, \u00e9 and \u2713");
+    });
+
     it("sends writeHead's header list as given, repeats included, and leaves the app's array alone", async () => {
       for (let i = 0; i < 2; i++) {
         const r = await get(app.port, "/shared-headers");
