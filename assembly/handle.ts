@@ -81,8 +81,8 @@ export abstract class IoHandle extends Handle {
 
   /** The fd is readable (data, EOF or a pending connection). Returns whether anything was there. */
   abstract onReadable(): bool;
-  /** The fd accepts writes again. */
-  abstract onWritable(): void;
+  /** The fd accepts writes again. Returns whether it did (false if the write would still block). */
+  abstract onWritable(): bool;
   /** Runs in the close phase after close(). */
   abstract onClose(): void;
 
@@ -162,21 +162,24 @@ wasi.onSubscriptionMoved((token: u64, slot: i32): void => {
  * found something (data, EOF, a connection, room to write) makes the subscription hot: some hosts report
  * readiness for every subscription whenever any is ready (wasmtime 36's poll_oneoff does).
  */
-export function dispatchIoEvent(token: u64, type: u8): void {
+/** Delivers a polled event to its handle. Returns whether it was productive (data, EOF, a connection, a write). */
+export function dispatchIoEvent(token: u64, type: u8): bool {
   const handle = handleOf(token);
-  if (handle.fd < 0) return;
+  if (handle.fd < 0) return false;
   if (type == wasi.EVENTTYPE_FD_READ) {
-    if (!handle.watchingRead) return;
+    if (!handle.watchingRead) return false;
     const slot = handle.readSlotIndex;
-    if (handle.onReadable() && handle.readSlotIndex == slot) {
+    if (!handle.onReadable()) return false;
+    if (handle.readSlotIndex == slot) {
       handle.lastEvent = now();
       wasi.promote(slot);
     }
-  } else if (handle.watchingWrite) {
-    handle.lastEvent = now();
-    wasi.promote(handle.writeSlotIndex);
-    handle.onWritable();
+    return true;
   }
+  if (!handle.watchingWrite) return false;
+  handle.lastEvent = now();
+  wasi.promote(handle.writeSlotIndex);
+  return handle.onWritable();
 }
 
 /** The slot of the subscription a polled event names (-1 if it is gone). */

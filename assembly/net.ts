@@ -247,7 +247,7 @@ export class Socket extends IoHandle {
     this.watchWrite(true);
   }
 
-  onWritable(): void {
+  onWritable(): bool {
     const queue = this.writeQueue;
     if (queue != null && this.writableLength > 0) {
       let count = min(queue.length, MAX_IOVECS);
@@ -258,18 +258,20 @@ export class Socket extends IoHandle {
         store<u32>(iovecs + (<usize>i << 3), <u32>(chunk.length - skip), 4);
       }
       const n = wasi.sendv(<u32>this.fd, iovecs, <u32>count);
+      if (n == -<i32>wasi.Errno.AGAIN) return false;
       if (n < 0) {
-        if (n != -<i32>wasi.Errno.AGAIN) this.destroy(systemError(-n, "write"));
-        return;
+        this.destroy(systemError(-n, "write"));
+        return true;
       }
       this.bytesWritten += n;
       this.writableLength -= n;
       this.touch();
       this.consumeQueue(queue, n);
-      if (this.writableLength > 0) return;
+      if (this.writableLength > 0) return true;
     }
     this.watchWrite(false);
     this.afterFlush();
+    return true;
   }
 
   private consumeQueue(queue: Array<Uint8Array>, sent: i32): void {
@@ -576,7 +578,9 @@ export class Server extends IoHandle {
     this.emitWith<Socket>("connection", socket);
   }
 
-  onWritable(): void {}
+  onWritable(): bool {
+    return false;
+  }
 
   /** Stops accepting; 'close' follows once every connection has ended. */
   close(callback: ((server: Server) => void) | null = null): this {

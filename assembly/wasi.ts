@@ -276,6 +276,21 @@ export function poll(from: i32, to: i32, timeoutNs: i64): i32 {
   return <i32>load<u32>(OUT_A);
 }
 
+/**
+ * Fills the event list with every hot subscription, as wasmtime 36's poll_oneoff reports them whenever any is
+ * ready, without the call. Returns the number of events.
+ */
+export function reportHot(): i32 {
+  ensureCapacity(1);
+  for (let slot = 0; slot < hotCount; slot++) {
+    const event = events + <usize>slot * EVENT_SIZE;
+    store<u64>(event, load<u64>(at(slot)));
+    store<u16>(event, 0, 8);
+    store<u8>(event, load<u8>(at(slot), 8), 10);
+  }
+  return hotCount;
+}
+
 export function eventToken(i: i32): u64 { return load<u64>(events + <usize>i * EVENT_SIZE); }
 export function eventError(i: i32): u16 { return load<u16>(events + <usize>i * EVENT_SIZE, 8); }
 export function eventType(i: i32): u8 { return load<u8>(events + <usize>i * EVENT_SIZE, 10); }

@@ -20,6 +20,12 @@ export function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
 }
 
+/** CPU time (user + system) a process we started has used, in seconds, from /proc. */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 export async function freePort(host = "127.0.0.1") {
   const srv = createServer();
   await new Promise((resolve) => srv.listen(0, host, resolve));

@@ -6,7 +6,7 @@ import http from "node:http";
 import { createHash } from "node:crypto";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { ENGINES, startApp, rssKiB } from "../helpers/engines.mjs";
+import { ENGINES, startApp, rssKiB, cpuSeconds } from "../helpers/engines.mjs";
 
 const run = promisify(execFile);
 
@@ -275,6 +275,18 @@ for (const engine of ENGINES) {
       const { stdout } = await run("curl", ["-s", "-D", "-", "-o", "/dev/null", "-w", "%{size_download}", `http://127.0.0.1:${app.port}/stream`]);
       assert.match(stdout, /Transfer-Encoding: chunked/i);
       assert.ok(stdout.endsWith(String(16 * 1024 * 1024)), stdout);
+    });
+
+    it("waits without spinning while a client that stopped reading holds up a response", async () => {
+      const s = connect(app.port, "127.0.0.1", () => s.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+      s.pause(); // read nothing: the kernel buffers fill and the server's writes would block
+      s.on("error", () => {});
+      await new Promise((r) => setTimeout(r, 500));
+      const before = cpuSeconds(app.child.pid);
+      await new Promise((r) => setTimeout(r, 1000));
+      const used = cpuSeconds(app.child.pid) - before;
+      s.destroy();
+      assert.ok(used < 0.2, `the server used ${used.toFixed(2)} s of CPU in 1 s of waiting`);
     });
 
     it("echoes a 100 MB upload back as it streams, with bounded memory", async () => {
