@@ -1,20 +1,18 @@
 // Wasm instructions per request, counted by wasmtime's fuel (one unit per wasm operator): the app serves
 // keep-alive hello-world requests until its fuel runs out. Deterministic where timings on a shared machine
 // are not, so it tells whether a change to the request path did less work, down to ~1%.
-//   node bench/instructions.mjs [app.wasm] [connections]
+// `npm run bench` records it for hello world; alone: node bench/instructions.mjs [app.wasm] [connections]
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { ROOT, wasmtime, freePort, waitForPort } from "../tests/helpers/engines.mjs";
 
-const wasm = process.argv[2] ?? join(ROOT, "dist/tests/apps/hello-long-keepalive.wasm");
-const connections = Number(process.argv[3] ?? 50);
 // Two budgets: the difference cancels start-up and listening, leaving the cost of the extra requests.
 const BUDGETS = [50_000_000, 450_000_000];
 const TIME_LIMIT_MS = 60_000;
 
 /** Serves with `fuel` until the trap; resolves with the number of complete responses received. */
-async function servedWith(fuel) {
+async function servedWith(wasm, connections, fuel) {
   const port = await freePort();
   const child = spawn(wasmtime(), ["run", "-W", `fuel=${fuel}`, "-S", "preview2=n", "-S", `tcplisten=127.0.0.1:${port}`,
     "--env", `EVENTIDE_LISTEN=3=127.0.0.1:${port}`, wasm], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, RUST_BACKTRACE: "0" } });
@@ -45,8 +43,16 @@ async function servedWith(fuel) {
   return responses;
 }
 
-const served = [];
-for (const fuel of BUDGETS) served.push(await servedWith(fuel));
-const perRequest = (BUDGETS[1] - BUDGETS[0]) / (served[1] - served[0]);
-console.log(`${wasm.replace(ROOT + "/", "")}: ${served.join(" / ")} responses for ${BUDGETS.map((b) => b / 1e6 + "M").join(" / ")} fuel`);
-console.log(`${Math.round(perRequest)} wasm instructions per request (${connections} keep-alive connections)`);
+/** Instructions per request of a hello-world app (it must answer "Hello World\n" to GET /). */
+export async function instructionsPerRequest(wasm, connections = 50) {
+  const served = [];
+  for (const fuel of BUDGETS) served.push(await servedWith(wasm, connections, fuel));
+  return { instructions: Math.round((BUDGETS[1] - BUDGETS[0]) / (served[1] - served[0])), served, budgets: BUDGETS, connections };
+}
+
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  const wasm = process.argv[2] ?? join(ROOT, "dist/tests/apps/hello-long-keepalive.wasm");
+  const r = await instructionsPerRequest(wasm, Number(process.argv[3] ?? 50));
+  console.log(`${wasm.replace(ROOT + "/", "")}: ${r.served.join(" / ")} responses for ${r.budgets.map((b) => b / 1e6 + "M").join(" / ")} fuel`);
+  console.log(`${r.instructions} wasm instructions per request (${r.connections} keep-alive connections)`);
+}

@@ -8,6 +8,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "node:net";
 import { parserBench } from "./parser.mjs";
+import { instructionsPerRequest } from "./instructions.mjs";
 import { renderReport } from "./report.mjs";
 import { freePort, rssKiB } from "../tests/helpers/engines.mjs";
 
@@ -252,6 +253,9 @@ log("parsers");
 results.parsers = await parserBench({ seconds: QUICK ? 0.5 : 2 });
 log("cold start");
 results.cold_start = await coldStart(list);
+log("wasm instructions per request");
+const underWasmtime = list.find((s) => s.name === "eventide-wasmtime");
+results.wasm_instructions = underWasmtime.missing ? { unavailable: underWasmtime.missing } : await instructionsPerRequest(HELLO);
 const ratio = (table, name) => (table[name]?.rps && table["node-http"]?.rps ? table[name].rps / table["node-http"].rps : null);
 results.ratios_vs_node_http = {};
 for (const name of ["eventide-wasmtime", "eventide-node", "nginx"]) {
