@@ -37,13 +37,14 @@ function chart(results) {
   return svg + "</svg>\n";
 }
 
-function throughputTable(table) {
-  let md = "| server | requests/s | p50 | p99 | vs Node http | each run, k req/s |\n|---|---:|---:|---:|---:|---|\n";
+function throughputTable(table, ratios, key) {
+  let md = "| server | requests/s | p50 | p99 | vs Node http | paired by round | each run, k req/s |\n|---|---:|---:|---:|---:|---:|---|\n";
   for (const [name, label] of Object.entries(NAMES)) {
     const r = table[name];
-    if (!r || r.unavailable) { md += `| ${label} | unavailable: ${r?.unavailable ?? "not run"} | | | | |\n`; continue; }
+    if (!r || r.unavailable) { md += `| ${label} | unavailable: ${r?.unavailable ?? "not run"} | | | | | |\n`; continue; }
     const runs = (r.runs ?? []).map((x) => fmt(x.rps / 1000)).join(", ");
-    md += `| ${label} | ${fmt(r.rps)} | ${fmt(r.p50_ms, 2)} ms | ${fmt(r.p99_ms, 2)} ms | ${ratio(table["node-http"]?.rps ? r.rps / table["node-http"].rps : null)} | ${runs} |\n`;
+    const paired = name === "node-http" ? 1 : ratios[name]?.[`${key}_paired_by_round`];
+    md += `| ${label} | ${fmt(r.rps)} | ${fmt(r.p50_ms, 2)} ms | ${fmt(r.p99_ms, 2)} ms | ${ratio(table["node-http"]?.rps ? r.rps / table["node-http"].rps : null)} | ${ratio(paired)} | ${runs} |\n`;
   }
   return md;
 }
@@ -55,7 +56,8 @@ function headline(results) {
   return `From one \`npm run bench\` run on a ${results.machine.cores}-core machine (${results.machine.date.slice(0, 10)}; figures and method in
 [BENCHMARKS.md](BENCHMARKS.md); rerun it on yours — results vary by ±15% between runs here):
 
-- hello world, 50 keep-alive connections: Eventide under wasmtime **${k(c50["eventide-wasmtime"].rps)} req/s (${ratio(r["eventide-wasmtime"].c50)} Node's http)**,
+- hello world, 50 keep-alive connections: Eventide under wasmtime **${k(c50["eventide-wasmtime"].rps)} req/s (${ratio(r["eventide-wasmtime"].c50)} Node's http;
+  ${ratio(r["eventide-wasmtime"].c50_paired_by_round)} paired by round)**,
   p99 ${fmt(c50["eventide-wasmtime"].p99_ms, 2)} ms vs ${fmt(c50["node-http"].p99_ms, 2)} ms; inside Node ${k(c50["eventide-node"].rps)} (${ratio(r["eventide-node"].c50)}); nginx ${k(c50.nginx?.rps)} (${ratio(r.nginx?.c50)}).
 - 1,000 connections: wasmtime ${ratio(r["eventide-wasmtime"].c1000)}, inside Node ${ratio(r["eventide-node"].c1000)} Node's http.
 - ${fmt(results.settings.idle_connections)} idle connections: **${fmt(idle["eventide-node"].linear_memory_bytes_per_connection)} bytes of linear memory per connection**; beside them
@@ -95,15 +97,17 @@ Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.memory_bytes / 2 ** 30, 1)} GiB, Li
 ${m.nginx ?? "no nginx"}; ${m.wrk ?? "no wrk"}. ${m.pinned === "not pinned" ? "Server and load generator not pinned." : `Server pinned to core 0, ${loadName(results)} to core 1 (taskset).`}
 Each throughput figure is the median of ${results.settings.runs} ${loadName(results)} runs of ${results.settings.duration_s} s (${loadName(results) === "wrk" ? "\`wrk -t1 --latency\`" : "\`autocannon -j\`"},
 keep-alive), after a ${results.settings.warm_up_s ?? 1} s warm-up; the servers run side by side and are measured in turn, round after
-round, so a slow spell of the machine falls on all of them. Without wrk the servers are driven by autocannon
+round, so a slow spell of the machine falls on all of them. "vs Node http" divides the medians; "paired by round"
+is the median of each round's own ratio, which a spell that comes and goes between rounds disturbs less (this
+machine switches between a slow and a fast mode every few tens of seconds). Without wrk the servers are driven by autocannon
 (\`EVENTIDE_BENCH_LOAD=autocannon\` forces it), which is slower than the fastest servers here. All four servers answer \`Hello World\\n\` as text/plain with a 120 s keep-alive timeout.
 
 ![requests per second](bench/chart.svg)
 
 ## Hello world, 50 connections
-${throughputTable(results.hello_c50)}${workPerRequest(results)}
+${throughputTable(results.hello_c50, results.ratios_vs_node_http, "c50")}${workPerRequest(results)}
 ## Hello world, 1,000 connections
-${throughputTable(results.hello_c1000)}
+${throughputTable(results.hello_c1000, results.ratios_vs_node_http, "c1000")}
 The two servers that run on Node's event loop (Node http, and Eventide inside Node) show a p99 near 1 s in
 some runs at 1,000 connections: a few hundred requests per run wait 1–2 s (wrk counts them as timeouts) while
 the median stays near 10 ms. The kernel reports no listen-queue overflow and no retransmit meanwhile

@@ -15,7 +15,7 @@ import { freePort, rssKiB } from "../tests/helpers/engines.mjs";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const QUICK = process.env.EVENTIDE_BENCH_QUICK === "1"; // a smoke run: shorter and fewer
 const DURATION = QUICK ? 2 : 5;
-const RUNS = QUICK ? 1 : 5;
+const RUNS = QUICK ? 1 : 7;
 const WARM_UP = QUICK ? 1 : 2;
 const IDLE = QUICK ? 2000 : 10_000;
 const HELLO = join(ROOT, "dist/tests/apps/hello-long-keepalive.wasm");
@@ -257,9 +257,18 @@ log("wasm instructions per request");
 const underWasmtime = list.find((s) => s.name === "eventide-wasmtime");
 results.wasm_instructions = underWasmtime.missing ? { unavailable: underWasmtime.missing } : await instructionsPerRequest(HELLO);
 const ratio = (table, name) => (table[name]?.rps && table["node-http"]?.rps ? table[name].rps / table["node-http"].rps : null);
+// Paired by round: each round measures every server within seconds, so a slow spell of the machine (which comes
+// and goes here) falls on both sides of a round's ratio; the median over rounds resists it better.
+const pairedRatio = (table, name) => {
+  const mine = table[name]?.runs, node = table["node-http"]?.runs;
+  return mine && node ? median(mine.map((run, i) => run.rps / node[i].rps)) : null;
+};
 results.ratios_vs_node_http = {};
 for (const name of ["eventide-wasmtime", "eventide-node", "nginx"]) {
-  results.ratios_vs_node_http[name] = { c50: ratio(results.hello_c50, name), c1000: ratio(results.hello_c1000, name), with_idle: results.idle[name]?.rps_with_idle && results.idle["node-http"]?.rps_with_idle ? results.idle[name].rps_with_idle / results.idle["node-http"].rps_with_idle : null };
+  results.ratios_vs_node_http[name] = {
+    c50: ratio(results.hello_c50, name), c1000: ratio(results.hello_c1000, name),
+    c50_paired_by_round: pairedRatio(results.hello_c50, name), c1000_paired_by_round: pairedRatio(results.hello_c1000, name),
+    with_idle: results.idle[name]?.rps_with_idle && results.idle["node-http"]?.rps_with_idle ? results.idle[name].rps_with_idle / results.idle["node-http"].rps_with_idle : null };
 }
 results.total_seconds = Math.round((Date.now() - started) / 1000);
 writeFileSync(join(ROOT, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
