@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { ENGINES, startApp, rssKiB, cpuSeconds } from "../helpers/engines.mjs";
+import { get } from "../helpers/http.mjs";
 
 const run = promisify(execFile);
 
@@ -43,20 +44,6 @@ function responses(text) {
     at = headEnd + 4 + length;
   }
   return out;
-}
-
-function get(port, path, agent) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path, agent }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body, reused: req.reusedSocket }));
-      res.on("close", () => { if (!res.complete) reject(new Error(`GET ${path}: the response ended early`)); });
-    });
-    req.on("error", reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path}: no complete response in 10 s`)));
-  });
 }
 
 /** POSTs `total` bytes to /echo while reading the echo, and checks it came back whole and in order. */

@@ -4,19 +4,10 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { ENGINES, startApp } from "../helpers/engines.mjs";
+import { get } from "../helpers/http.mjs";
 
-function get(port, path, agent) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path, agent }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve(body));
-    });
-    req.on("error", reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path}: no response in 10 s`)));
-  });
-}
+/** The body of GET `path`. */
+const body = async (port, path, agent) => (await get(port, path, agent)).body;
 
 for (const engine of ENGINES) {
   describe(`garbage collection under ${engine}`, () => {
@@ -34,23 +25,23 @@ for (const engine of ENGINES) {
     it("keeps what globals and pending timers reference intact across collections", async () => {
       const rounds = 300;
       for (let i = 0; i < rounds; i++) {
-        const work = [get(app.port, "/keep", agent), get(app.port, "/later", agent)];
-        if (i % 10 === 0) work.push(get(app.port, "/churn", agent)); // forces collections mid-run
+        const work = [body(app.port, "/keep", agent), body(app.port, "/later", agent)];
+        if (i % 10 === 0) work.push(body(app.port, "/churn", agent)); // forces collections mid-run
         const [, later] = await Promise.all(work);
         assert.equal(later, "ok", `a timer's argument was damaged in round ${i}`);
       }
-      assert.equal(await get(app.port, "/check", agent), `ok ${rounds}`);
+      assert.equal(await body(app.port, "/check", agent), `ok ${rounds}`);
     });
 
     it("reclaims the garbage a handler makes once it returns", async () => {
       // Each /churn makes ~8 MB of garbage in one callback. The heap grows to hold one request's worth
       // (at most doubling once more); without collection 200 more would need over 1.5 GB.
-      for (let i = 0; i < 20; i++) await get(app.port, "/churn", agent);
-      const warm = Number(await get(app.port, "/memory", agent));
-      for (let i = 0; i < 200; i++) await get(app.port, "/churn", agent);
-      const after = Number(await get(app.port, "/memory", agent));
+      for (let i = 0; i < 20; i++) await body(app.port, "/churn", agent);
+      const warm = Number(await body(app.port, "/memory", agent));
+      for (let i = 0; i < 200; i++) await body(app.port, "/churn", agent);
+      const after = Number(await body(app.port, "/memory", agent));
       assert.ok(after <= 2 * warm, `linear memory grew from ${warm} to ${after} bytes`);
-      assert.equal(await get(app.port, "/check", agent), "ok 300");
+      assert.equal(await body(app.port, "/check", agent), "ok 300");
     });
   });
 }
