@@ -108,11 +108,16 @@ machine switches between a slow and a fast mode every few tens of seconds). With
 ${throughputTable(results.hello_c50, results.ratios_vs_node_http, "c50")}${workPerRequest(results)}
 ## Hello world, 1,000 connections
 ${throughputTable(results.hello_c1000, results.ratios_vs_node_http, "c1000")}
-The two servers that run on Node's event loop (Node http, and Eventide inside Node) show a p99 near 1 s in
-some runs at 1,000 connections: a few hundred requests per run wait 1–2 s (wrk counts them as timeouts) while
-the median stays near 10 ms. The kernel reports no listen-queue overflow and no retransmit meanwhile
-(\`nstat\`), and a 4096 backlog for Node http changes nothing; we have not found where they wait. The
-per-run figures are in results.json.
+At 1,000 connections the two servers on Node's event loop (Node http, and Eventide inside Node) have runs with a
+p99 of hundreds of milliseconds up to ~1 s, while the median stays near 10 ms. Each wrk run opens its 1,000
+connections at once, and libuv accepts one connection per loop iteration (libuv pull request #3696, merged in 2022;
+Node 20 here): once the first few hundred connections keep the server busy, an iteration takes milliseconds and the rest
+wait in the kernel's accept queue before their first request is read — \`strace\` shows one \`accept4\` per
+\`epoll_wait\`, and a client that times each request sees only first requests delayed. Eventide inside Node
+serves more requests per iteration than Node http, so it shows this more often. Node's default listen backlog
+(511) also overflowed in these bursts (\`nstat\`: TcpExtListenOverflows), and a dropped connection waits 1 s for
+its SYN to be retried; Eventide's Node engine listens with a backlog of 4,096. Under wasmtime, Eventide accepts
+up to 128 connections per loop iteration. The per-run figures are in results.json.
 
 ## ${fmt(results.settings.idle_connections)} idle keep-alive connections
 Each connection completed one request and then stays open. Bytes per connection are the server's RSS growth

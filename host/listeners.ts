@@ -31,6 +31,11 @@ export interface BoundListener {
   address: ListenAddress; // the port actually bound (for port 0)
 }
 
+// Node's default is 511. Connections that arrive while a long guest tick holds Node's loop wait in the kernel's
+// accept queue; past its end they are dropped and the client retries after a second (wrk at 1,000 connections
+// saw hundreds of such drops and a 1 s p99). The kernel caps this at net.core.somaxconn.
+const LISTEN_BACKLOG = 4096;
+
 /** Binds every address; connections queue, unaccepted, until the guest takes them. */
 export async function bindListeners(addresses: ListenAddress[]): Promise<BoundListener[]> {
   const bound: BoundListener[] = [];
@@ -39,7 +44,7 @@ export async function bindListeners(addresses: ListenAddress[]): Promise<BoundLi
       const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen({ host: address.host, port: address.port, backlog: 511 }, () => {
+        server.listen({ host: address.host, port: address.port, backlog: LISTEN_BACKLOG }, () => {
           server.off("error", reject);
           resolve();
         });
