@@ -1,6 +1,6 @@
 // Wasm instructions per request, counted by wasmtime's fuel (one unit per wasm operator): the app serves
-// keep-alive hello-world requests until its fuel runs out. Deterministic where timings on a shared machine
-// are not, so it tells whether a change to the request path did less work, down to ~1%.
+// keep-alive hello-world requests until its fuel runs out. Steady (about 1% between runs) where timings on a
+// shared machine are not, so it tells whether a change to the request path did less work.
 // `npm run bench` records it for hello world; alone: node bench/instructions.mjs [app.wasm] [connections]
 import { spawn } from "node:child_process";
 import { connect } from "node:net";

@@ -74,7 +74,8 @@ function workPerRequest(results) {
   return `
 Work per request: Eventide's hello world runs **${fmt(w.instructions)} wasm instructions** per request (${w.connections}
 keep-alive connections; counted with wasmtime's fuel by bench/instructions.mjs, which serves until the fuel runs
-out). Unlike the timings it does not vary from run to run, so it shows a 1% change in our own code.
+out). Unlike the timings it moves by about 1% between runs (requests batch into loop iterations a little
+differently), so it shows a change of a few percent in our own code that timings here cannot.
 `;
 }
 
