@@ -158,11 +158,10 @@ wasi.onSubscriptionMoved((token: u64, slot: i32): void => {
 });
 
 /**
- * Delivers one polled fd event. A handle closed earlier in the same batch is skipped. Only an event that
- * found something (data, EOF, a connection, room to write) makes the subscription hot: some hosts report
- * readiness for every subscription whenever any is ready (wasmtime 36's poll_oneoff does).
+ * Delivers one polled fd event; returns whether it was productive (data, EOF, a connection, a write). A handle
+ * closed earlier in the same batch is skipped. Only a productive event makes the subscription hot: some hosts
+ * report readiness for every subscription whenever any is ready (wasmtime 36's poll_oneoff does).
  */
-/** Delivers a polled event to its handle. Returns whether it was productive (data, EOF, a connection, a write). */
 export function dispatchIoEvent(token: u64, type: u8): bool {
   const handle = handleOf(token);
   if (handle.fd < 0) return false;
@@ -176,10 +175,10 @@ export function dispatchIoEvent(token: u64, type: u8): bool {
     }
     return true;
   }
-  if (!handle.watchingWrite) return false;
+  if (!handle.watchingWrite || !handle.onWritable()) return false;
   handle.lastEvent = now();
-  wasi.promote(handle.writeSlotIndex);
-  return handle.onWritable();
+  if (handle.watchingWrite) wasi.promote(handle.writeSlotIndex); // still more to write
+  return true;
 }
 
 /** The slot of the subscription a polled event names (-1 if it is gone). */
