@@ -281,7 +281,6 @@ export function poll(from: i32, to: i32, timeoutNs: i64): i32 {
  * ready, without the call. Returns the number of events.
  */
 export function reportHot(): i32 {
-  ensureCapacity(1);
   for (let slot = 0; slot < hotCount; slot++) {
     const event = events + <usize>slot * EVENT_SIZE;
     store<u64>(event, load<u64>(at(slot)));

@@ -3,7 +3,7 @@
 // argument, reachable only through the timer, must survive collections while it waits.
 //   /keep     stores an object graph reachable only from a module-level array; answers the count
 //   /check    recomputes every stored graph's checksum: "ok <count>" or "corrupt <index>"
-//   /churn    makes ~4 MB of short-lived strings and arrays in the handler; answers a digest of them
+//   /churn    makes ~8 MB of short-lived strings and arrays in the handler; answers a digest of them
 //   /later    answers from a 20 ms timer whose argument is a freshly built graph
 //   /memory   linear memory size in bytes
 import * as http from "eventide/http";
