@@ -3,6 +3,7 @@
 // references plus their declared arity, so `(chunk) => …` and `(chunk, socket) => …` both work.
 
 import { fatal } from "./wasi";
+import { Task, queueTick } from "./tasks";
 
 class Listener {
   constructor(
@@ -146,4 +147,45 @@ function uncaught<A>(arg: A): void {
     message = "Uncaught " + err.name + ": " + err.message;
   }
   fatal(message);
+}
+
+/**
+ * Emits an event from the nextTick queue, so a call never emits before its caller could listen (Node's
+ * process.nextTick(emitErrorNT, …) and friends). Several are queued per HTTP request, so spent ones are kept
+ * for reuse instead of becoming garbage.
+ */
+class EmitSoon extends Task {
+  target: EventEmitter | null = null;
+  event: string = "";
+  error: Error | null = null;
+  run(): void {
+    const target = changetype<EventEmitter>(this.target);
+    const event = this.event;
+    const error = this.error;
+    this.target = null;
+    this.error = null;
+    spareEmits.push(this);
+    if (error != null) target.emitWith<Error>(event, error);
+    else target.emit(event);
+  }
+}
+
+const spareEmits = new Array<EmitSoon>();
+
+function queueEmit(target: EventEmitter, event: string, error: Error | null): void {
+  const task = spareEmits.length > 0 ? spareEmits.pop() : new EmitSoon();
+  task.target = target;
+  task.event = event;
+  task.error = error;
+  queueTick(task);
+}
+
+/** Emits `event` (no argument) after the current callback, from the nextTick queue. */
+export function emitSoon(target: EventEmitter, event: string): void {
+  queueEmit(target, event, null);
+}
+
+/** Emits 'error' with `err` after the current callback; fatal then if nobody listens, as any 'error'. */
+export function emitErrorSoon(target: EventEmitter, err: Error): void {
+  queueEmit(target, "error", err);
 }

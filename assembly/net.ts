@@ -3,10 +3,9 @@
 // buffer; writes go straight to the socket and only the unsent rest is queued.
 import * as wasi from "./wasi";
 import { IoHandle, openIoHandles } from "./handle";
-import { Timer } from "./timers";
+import { Deadline } from "./timers";
 import { Buffer } from "./buffer";
-import { EventEmitter } from "./events";
-import { now, nextTick, queueTick, Task } from "./tasks";
+import { EventEmitter, emitSoon, emitErrorSoon } from "./events";
 
 const READ_POOL_SIZE: i32 = 64 * 1024;
 const readPool = memory.data(READ_POOL_SIZE, 16);
@@ -346,7 +345,10 @@ export class Socket extends IoHandle {
   setTimeout(ms: i32): this {
     let idle = this.idle;
     if (ms <= 0) {
-      if (idle != null) idle.disarm();
+      if (idle != null) {
+        idle.timeout = 0;
+        idle.disarm();
+      }
       return this;
     }
     if (idle == null) {
@@ -354,14 +356,13 @@ export class Socket extends IoHandle {
       idle.unref(); // the socket, not its timer, keeps the loop alive
     }
     idle.timeout = ms;
-    idle.lastActive = now();
-    idle.arm(ms);
+    idle.setDeadline(ms);
     return this;
   }
 
   @inline private touch(): void {
     const idle = this.idle;
-    if (idle != null) idle.lastActive = now();
+    if (idle != null && idle.timeout > 0) idle.setDeadline(idle.timeout);
   }
 
   get destroyed(): bool {
@@ -409,34 +410,17 @@ export class Socket extends IoHandle {
 
   /** Reports an error from a call that must not emit synchronously (Node's emitErrorNT). */
   private failSoon(err: NetError): void {
-    queueTick(new EmitErrorSoon(this, err));
+    emitErrorSoon(this, err);
   }
 }
 
-/** Emits an 'error' on the next tick, so a call never emits before its caller could listen. */
-class EmitErrorSoon extends Task {
-  constructor(private target: EventEmitter, private err: NetError) {
-    super();
-  }
-  run(): void {
-    this.target.emitWith<NetError>("error", this.err);
-  }
-}
-
-/** Fires at most once per idle period: activity only moves `lastActive`, the timer re-arms lazily. */
-class IdleTimer extends Timer {
+/** 'timeout' once per idle period (Node's socket.setTimeout): activity moves the deadline. */
+class IdleTimer extends Deadline {
   timeout: i32 = 0;
-  lastActive: i64 = 0;
   constructor(private socket: Socket) {
     super();
   }
-  fire(): void {
-    const remaining = this.lastActive + this.timeout - now();
-    if (remaining > 0) {
-      this.arm(remaining);
-      return;
-    }
-    this._deactivate();
+  expire(): void {
     this.socket.emit("timeout");
   }
 }
@@ -537,7 +521,7 @@ export class Server extends IoHandle {
     this.alwaysHot = true;
     this.listening_ = true;
     this.watchRead(true);
-    nextTick<Server>(emitListening, this);
+    emitSoon(this, "listening");
     return this;
   }
 
@@ -558,10 +542,15 @@ export class Server extends IoHandle {
     for (let budget = ACCEPTS_PER_WAKEUP; budget > 0 && this.fd >= 0; budget--) {
       const fd = wasi.accept(<u32>this.fd);
       if (fd < 0) {
-        if (fd != -<i32>wasi.Errno.AGAIN) this.emitWith<NetError>("error", systemError(-fd, "accept"));
+        const errno = <u16>-fd;
+        if (errno == wasi.Errno.AGAIN) return accepted;
+        // The client gave up between its handshake and our accept: nothing is wrong with the listener.
+        if (errno == wasi.Errno.CONNABORTED || errno == wasi.Errno.PROTO || errno == wasi.Errno.PERM) continue;
+        this.backOff(errno);
         return accepted;
       }
       accepted = true;
+      if (this.backoff != null) changetype<AcceptBackoff>(this.backoff).succeeded();
       if (this.maxConnections > 0 && this.connectionCount >= this.maxConnections) {
         wasi.close(<u32>fd);
         this.emit("drop");
@@ -571,6 +560,36 @@ export class Server extends IoHandle {
       this.onConnection(new Socket(fd, this));
     }
     return accepted;
+  }
+
+  private backoff: AcceptBackoff | null = null;
+
+  /**
+   * accept failed for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM) or for a reason the listener can't
+   * fix by retrying at once: the listener is not polled for a while, doubling up to a second while it keeps
+   * failing, so the loop neither spins on a listener that stays readable nor ends; connections already open
+   * are served meanwhile and free fds, and the waiting ones stay queued in the kernel's backlog. (libuv keeps
+   * a spare fd to accept-and-close instead; WASI gives a module no fd to spare.) One report per burst: an
+   * 'error' event when the app listens for it, else a line on stderr.
+   */
+  private backOff(errno: u16): void {
+    let backoff = this.backoff;
+    if (backoff == null) {
+      this.backoff = backoff = new AcceptBackoff(this);
+      backoff.unref(); // the listening socket, not this timer, keeps the loop alive
+    }
+    const err = systemError(errno, "accept");
+    if (backoff.start()) {
+      if (this.listenerCount("error") > 0) this.emitWith<NetError>("error", err);
+      else wasi.printError("eventide: " + err.message + "; not accepting for " + backoff.delay.toString() +
+        " ms while open connections are served (more follow as fds free up)");
+    }
+    this.watchRead(false);
+  }
+
+  /** Internal: the back-off period ended. */
+  resumeAccepting(): void {
+    if (this.listening_) this.watchRead(true);
   }
 
   /** A new connection; subclasses (the HTTP server) take it over here. */
@@ -591,6 +610,8 @@ export class Server extends IoHandle {
     }
     this.listening_ = false;
     this.closing = true;
+    const backoff = this.backoff;
+    if (backoff != null) backoff.disarm();
     this.closeHandle();
     return this;
   }
@@ -611,12 +632,34 @@ export class Server extends IoHandle {
   }
 
   private failSoon(err: NetError): void {
-    queueTick(new EmitErrorSoon(this, err));
+    emitErrorSoon(this, err);
   }
 }
 
-function emitListening(server: Server): void {
-  server.emit("listening");
+const BACKOFF_MIN_MS: i32 = 20;
+const BACKOFF_MAX_MS: i32 = 1000;
+
+/** Re-enables a server's accepts after a failed accept, with a delay that doubles while accepts keep failing. */
+class AcceptBackoff extends Deadline {
+  delay: i32 = 0;
+  private failing: bool = false;
+  constructor(private server: Server) {
+    super();
+  }
+  /** Arms the next period; true when this failure starts a burst (the first after a success). */
+  start(): bool {
+    const first = !this.failing;
+    this.failing = true;
+    this.delay = first ? BACKOFF_MIN_MS : min(this.delay * 2, BACKOFF_MAX_MS);
+    this.setDeadline(this.delay);
+    return first;
+  }
+  succeeded(): void {
+    this.failing = false;
+  }
+  expire(): void {
+    this.server.resumeAccepting();
+  }
 }
 
 /** net.createServer((socket) => …): the listener gets every new connection. */

@@ -39,6 +39,43 @@ export abstract class Timer extends Handle {
   }
 }
 
+/**
+ * A deadline that moves far more often than it expires (a socket's idle timeout, an HTTP connection's
+ * headers/request/keep-alive deadline): moving it only stores the time, and the heap entry is re-armed when it
+ * fires early or the deadline moves earlier, so a busy connection costs no heap operation per request.
+ */
+export abstract class Deadline extends Timer {
+  private deadline: i64 = 0; // loop time; 0 = none
+
+  /** The deadline passed: runs once per setDeadline, unless it is moved or cleared first. */
+  abstract expire(): void;
+
+  /** Expires `ms` milliseconds from the loop's current time. */
+  setDeadline(ms: i64): void {
+    const at = now() + ms;
+    const earlier = this.deadline == 0 || at < this.deadline;
+    this.deadline = at;
+    if (!this.isActive || (earlier && at < this.when)) this.arm(ms);
+  }
+
+  clearDeadline(): void {
+    this.deadline = 0;
+  }
+
+  fire(): void {
+    const deadline = this.deadline;
+    if (deadline != 0 && deadline > now()) {
+      this.arm(deadline - now());
+      return;
+    }
+    this._deactivate();
+    if (deadline != 0) {
+      this.deadline = 0;
+      this.expire();
+    }
+  }
+}
+
 /** What setTimeout and setInterval return. */
 export class Timeout extends Timer {
   constructor(private task: Task, private delay: i64, private repeat: bool) {

@@ -29,40 +29,38 @@ export namespace Errno {
   export const AGAIN: u16 = 6;
   export const BADF: u16 = 8;
   export const CONNABORTED: u16 = 13;
+  export const CONNREFUSED: u16 = 14;
   export const CONNRESET: u16 = 15;
   export const INTR: u16 = 27;
   export const INVAL: u16 = 28;
+  export const MFILE: u16 = 33;
+  export const NFILE: u16 = 41;
+  export const NOBUFS: u16 = 42;
+  export const NOMEM: u16 = 48;
   export const NOTCONN: u16 = 53;
   export const NOTSOCK: u16 = 57;
+  export const PERM: u16 = 63;
   export const PIPE: u16 = 64;
+  export const PROTO: u16 = 65;
   export const TIMEDOUT: u16 = 73;
 }
 
-/** POSIX-style name of a WASI errno, as Node puts in `err.code`. */
+// The names of WASI's errno values, in their numeric order (wasi_snapshot_preview1 `errno`, witx): errno n is
+// ERRNO_NAMES[n], as Node puts the POSIX name in `err.code`.
+const ERRNO_NAMES: StaticArray<string> = [
+  "SUCCESS", "E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN", "EALREADY", "EBADF",
+  "EBADMSG", "EBUSY", "ECANCELED", "ECHILD", "ECONNABORTED", "ECONNREFUSED", "ECONNRESET", "EDEADLK", "EDESTADDRREQ",
+  "EDOM", "EDQUOT", "EEXIST", "EFAULT", "EFBIG", "EHOSTUNREACH", "EIDRM", "EILSEQ", "EINPROGRESS", "EINTR", "EINVAL",
+  "EIO", "EISCONN", "EISDIR", "ELOOP", "EMFILE", "EMLINK", "EMSGSIZE", "EMULTIHOP", "ENAMETOOLONG", "ENETDOWN",
+  "ENETRESET", "ENETUNREACH", "ENFILE", "ENOBUFS", "ENODEV", "ENOENT", "ENOEXEC", "ENOLCK", "ENOLINK", "ENOMEM",
+  "ENOMSG", "ENOPROTOOPT", "ENOSPC", "ENOSYS", "ENOTCONN", "ENOTDIR", "ENOTEMPTY", "ENOTRECOVERABLE", "ENOTSOCK",
+  "ENOTSUP", "ENOTTY", "ENXIO", "EOVERFLOW", "EOWNERDEAD", "EPERM", "EPIPE", "EPROTO", "EPROTONOSUPPORT",
+  "EPROTOTYPE", "ERANGE", "EROFS", "ESPIPE", "ESRCH", "ESTALE", "ETIMEDOUT", "ETXTBSY", "EXDEV", "ENOTCAPABLE"
+];
+
+/** POSIX-style name of a WASI errno (e.g. 33 → "EMFILE"); "WASI_ERRNO_<n>" beyond the table. */
 export function errnoName(errno: u16): string {
-  switch (errno) {
-    case 2: return "EACCES";
-    case 3: return "EADDRINUSE";
-    case 4: return "EADDRNOTAVAIL";
-    case 6: return "EAGAIN";
-    case 8: return "EBADF";
-    case 13: return "ECONNABORTED";
-    case 14: return "ECONNREFUSED";
-    case 15: return "ECONNRESET";
-    case 27: return "EINTR";
-    case 28: return "EINVAL";
-    case 29: return "EIO";
-    case 41: return "EMFILE";
-    case 48: return "ENOMEM";
-    case 52: return "ENOSYS";
-    case 53: return "ENOTCONN";
-    case 57: return "ENOTSOCK";
-    case 58: return "ENOTSUP";
-    case 63: return "EPERM";
-    case 64: return "EPIPE";
-    case 73: return "ETIMEDOUT";
-    default: return "WASI_ERRNO_" + errno.toString();
-  }
+  return <i32>errno < ERRNO_NAMES.length ? unchecked(ERRNO_NAMES[errno]) : "WASI_ERRNO_" + errno.toString();
 }
 
 // Scratch words for out-parameters and the single iovec; the runtime is single-threaded.
@@ -79,11 +77,16 @@ const CLOCK_MONOTONIC: u32 = 1;
 
 /** Prints `message` and a newline to stderr and exits with status 1 (an uncaught error, as in Node). */
 export function fatal(message: string): void {
+  printError(message);
+  proc_exit(1);
+}
+
+/** Writes `message` and a newline to stderr (no prefix), for the runtime's own warnings. */
+export function printError(message: string): void {
   const text = String.UTF8.encode(message + "\n");
   store<u32>(IOV, <u32>changetype<usize>(text));
   store<u32>(IOV, <u32>text.byteLength, 4);
   fd_write(2, IOV, 1, OUT_A);
-  proc_exit(1);
 }
 
 /** Wall-clock time in milliseconds since the Unix epoch. */

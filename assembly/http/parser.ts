@@ -3,8 +3,9 @@
 // offset means a trickling client is never rescanned), then the complete head is parsed in one pass into
 // spans relative to its first byte. The body is decoded incrementally by a declared state machine, so input
 // may be split anywhere — inside CRLF, a chunk-size or an extension.
-import { ParseError } from "./errors";
-export { ParseError, errorReason, statusForError } from "./errors";
+import { ParseError, MAX_CHUNK_EXTENSIONS_SIZE } from "./errors";
+import { is, TOKEN, VALUE, TARGET, HEX, isHostValue } from "./fields";
+export { ParseError, errorReason, errorCode, statusForError } from "./errors";
 
 export enum Kind { REQUEST, RESPONSE }
 
@@ -24,41 +25,6 @@ export function methodName(m: Method): string {
     case Method.PATCH: return "PATCH";
     default: return "";
   }
-}
-
-// ---- character classes: one 256-byte table, a bit per class ----
-const TOKEN: u8 = 1;      // tchar (RFC 9110 §5.6.2)
-const VALUE: u8 = 2;      // field-vchar, SP, HTAB, obs-text
-const TARGET: u8 = 4;     // request-target: VCHAR (0x21–0x7e)
-const HEX: u8 = 8;
-const classes = memory.data(256);
-
-function initClasses(): void {
-  for (let c = 0; c < 256; c++) {
-    let bits: u8 = 0;
-    const isAlnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-    if (isAlnum || c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d ||
-      c == 0x2e || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e) bits |= TOKEN;
-    if ((c >= 0x20 && c != 0x7f) || c == 0x09) bits |= VALUE;
-    if (c >= 0x21 && c <= 0x7e) bits |= TARGET;
-    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)) bits |= HEX;
-    store<u8>(classes + c, bits);
-  }
-}
-initClasses();
-
-@inline function is(c: u32, cls: u8): bool {
-  return (load<u8>(classes + c) & cls) != 0;
-}
-
-/** Whether a UTF-16 unit may appear in a header name (tchar): for the names an app sets. */
-export function isTokenUnit(c: u32): bool {
-  return c < 256 && is(c, TOKEN);
-}
-
-/** Whether a UTF-16 unit may appear in a header value: anything but control characters other than HTAB. */
-export function isValueUnit(c: u32): bool {
-  return c >= 256 || is(c, VALUE);
 }
 
 const CR: u32 = 0x0d;
@@ -111,6 +77,9 @@ export class Parser {
   keepAlive: bool = true;
   upgrade: bool = false;
   expectContinue: bool = false;
+  /** Host fields in the head, and whether every one was a valid uri-host [":" port] (the server judges). */
+  hostCount: i32 = 0;
+  hostValid: bool = true;
 
   private scanned: i32 = 0;     // head bytes already searched for the blank line
   private body: Body = Body.NONE;
@@ -118,6 +87,7 @@ export class Parser {
   private chunkState: Chunk = Chunk.SIZE;
   private sizeDigits: i32 = 0;
   private trailerBytes: i32 = 0;
+  private extensionBytes: i32 = 0; // chunk-extension bytes in this message, bounded by MAX_CHUNK_EXTENSIONS_SIZE
   /** After decodeBody: the span of body data found (relative to the ptr given), and whether the body ended. */
   dataOffset: i32 = 0;
   dataLength: i32 = 0;
@@ -145,6 +115,8 @@ export class Parser {
     this.chunked = false;
     this.upgrade = false;
     this.expectContinue = false;
+    this.hostCount = 0;
+    this.hostValid = true;
     this.sawTransferEncoding = false;
     this.sawUpgrade = false;
     this.connectionTokens = 0;
@@ -350,6 +322,12 @@ export class Parser {
         if (equalsLower(p + name, UPGRADE)) this.sawUpgrade = true;
         return true;
       }
+      case 4: { // host
+        if (!equalsLower(p + name, HOST_NAME)) return true;
+        this.hostCount++;
+        if (!isHostValue(p + value, valueLength)) this.hostValid = false;
+        return true;
+      }
       case 6: { // expect
         if (equalsLower(p + name, EXPECT) && valueLength == 12 && equalsLower(p + value, N100_CONTINUE)) this.expectContinue = true;
         return true;
@@ -427,6 +405,7 @@ export class Parser {
     this.sizeDigits = 0;
     this.remaining = 0;
     this.trailerBytes = 0;
+    this.extensionBytes = 0;
     if (this.kind == Kind.RESPONSE) {
       const s = this.status;
       if (isHeadRequest || (s >= 100 && s < 200) || s == 204 || s == 304) return this.noBody();
@@ -517,6 +496,7 @@ export class Parser {
           } else if (state == Chunk.SIZE) {
             return this.chunkError(ParseError.INVALID_CHUNK_SIZE);
           } else if (c == 0x3b) {
+            if (!this.countExtensionByte()) return -1;
             state = Chunk.EXT_BEFORE_NAME;
           } else if (c == CR) {
             state = Chunk.SIZE_LF;
@@ -528,6 +508,7 @@ export class Parser {
         }
         case Chunk.EXT_BEFORE_NAME:
         case Chunk.EXT_BEFORE_VALUE: {
+          if (!this.countExtensionByte()) return -1;
           if (state == Chunk.EXT_BEFORE_VALUE && c == 0x22) state = Chunk.EXT_QUOTED;
           else if (is(c, TOKEN)) state = state == Chunk.EXT_BEFORE_NAME ? Chunk.EXT_NAME : Chunk.EXT_VALUE;
           else return this.chunkError(ParseError.INVALID_CHUNK_EXTENSION);
@@ -537,6 +518,7 @@ export class Parser {
         case Chunk.EXT_NAME:
         case Chunk.EXT_VALUE:
         case Chunk.EXT_AFTER_VALUE: {
+          if (c != CR && !this.countExtensionByte()) return -1;
           if (state != Chunk.EXT_AFTER_VALUE && is(c, TOKEN)) {
             // more of the name or value
           } else if (c == 0x3d && state == Chunk.EXT_NAME) {
@@ -552,6 +534,7 @@ export class Parser {
           break;
         }
         case Chunk.EXT_QUOTED: {
+          if (!this.countExtensionByte()) return -1;
           if (c == 0x22) state = Chunk.EXT_AFTER_VALUE;
           else if (c == 0x5c) state = Chunk.EXT_QUOTED_ESCAPE;
           else if (!is(c, VALUE)) return this.chunkError(ParseError.INVALID_CHUNK_EXTENSION);
@@ -559,6 +542,7 @@ export class Parser {
           break;
         }
         case Chunk.EXT_QUOTED_ESCAPE: {
+          if (!this.countExtensionByte()) return -1;
           if (!is(c, VALUE)) return this.chunkError(ParseError.INVALID_CHUNK_EXTENSION);
           state = Chunk.EXT_QUOTED;
           i++;
@@ -637,11 +621,24 @@ export class Parser {
     return i;
   }
 
+  /**
+   * Chunk extensions are read and dropped, so they are bounded like the head: a client must not make the
+   * server scan without limit bytes that are not body (RFC 9112 §7.1.1; Node's fix for CVE-2024-22019).
+   */
+  private countExtensionByte(): bool {
+    if (++this.extensionBytes <= MAX_CHUNK_EXTENSIONS_SIZE) return true;
+    this.error = ParseError.CHUNK_EXTENSIONS_TOO_LARGE;
+    return false;
+  }
+
   private chunkError(code: ParseError): i32 {
     this.error = code;
     return -1;
   }
 }
+
+/** Empty lines tolerated before a request-line (RFC 9112 §2.2 asks servers to ignore "at least one"). */
+export const MAX_EMPTY_LINES: i32 = 8;
 
 /**
  * Bytes of empty lines (CRLF) before a start-line, which RFC 9112 §2.2 says to ignore; call before parseHead
@@ -849,6 +846,7 @@ const TRANSFER_ENCODING = literal("transfer-encoding");
 const CONNECTION = literal("connection");
 const UPGRADE = literal("upgrade");
 const EXPECT = literal("expect");
+const HOST_NAME = literal("host");
 const N100_CONTINUE = literal("100-continue");
 const CHUNKED = literal("chunked");
 const CLOSE = literal("close");

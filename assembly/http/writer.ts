@@ -1,5 +1,6 @@
 // Serialises a response head (and small bodies) into one reusable buffer, so a whole response usually
 // leaves in a single send with no allocation.
+import { statusText } from "./status";
 
 let buffer = heap.alloc(16 * 1024);
 let capacity: i32 = 16 * 1024;
@@ -82,4 +83,28 @@ export function decimal(n: i64): void {
 
 export function hex(n: i32): void {
   text(n.toString(16));
+}
+
+/** `HTTP/1.1 <status> <reason>` CRLF (RFC 9112 §4); the reason is the standard one unless given (checked by the caller). */
+export function statusLine(status: i32, reason: string = ""): void {
+  text("HTTP/1.1 ");
+  decimal(status);
+  text(" ");
+  text(reason.length > 0 ? reason : statusText(status));
+  crlf();
+}
+
+// The fixed responses the server sends on its own (a rejected or timed-out request) are made once per status.
+const fixedResponses = new Map<i32, Uint8Array>();
+
+/** A complete `status` response with no body that closes the connection, e.g. for a malformed request. */
+export function closingResponse(status: i32): Uint8Array {
+  if (fixedResponses.has(status)) return fixedResponses.get(status);
+  reset();
+  statusLine(status);
+  text("Connection: close\r\nContent-Length: 0\r\n\r\n");
+  const bytes = new Uint8Array(length);
+  memory.copy(bytes.dataStart, buffer, length);
+  fixedResponses.set(status, bytes);
+  return bytes;
 }

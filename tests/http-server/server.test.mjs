@@ -234,20 +234,20 @@ for (const engine of ENGINES) {
     });
 
     it("HEAD gets headers with the body's length but no body", async () => {
-      const { text } = await raw(app.port, "HEAD /h HTTP/1.1\r\nConnection: close\r\n\r\n");
+      const { text } = await raw(app.port, "HEAD /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
       assert.match(text, /Content-Length: 7\r\n/);
       assert.ok(text.endsWith("\r\n\r\n"), JSON.stringify(text));
     });
 
     it("accepts chunked uploads with extensions and trailers, split at every byte", async () => {
       const { text } = await raw(app.port,
-        "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\nGET /next HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         { trickle: 1 });
       assert.deepEqual(responses(text).map((r) => r.body), ["POST /c 3", "GET /next"]);
     });
 
     it("hands Upgrade requests to the 'upgrade' handler with the bytes after the head", async () => {
-      const { text } = await raw(app.port, "GET /ws HTTP/1.1\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nping", { ms: 500 });
+      const { text } = await raw(app.port, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nping", { ms: 500 });
       assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
       assert.ok(text.endsWith("\r\n\r\nping"), JSON.stringify(text));
     });
