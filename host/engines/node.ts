@@ -1,7 +1,8 @@
 // The Node engine: the module runs in this process over host/shim.ts, driven by eventide_tick whenever a
 // socket event arrives or the guest's next timer is due. Node's event loop is never blocked.
-import { basename, resolve } from "node:path";
+import { basename } from "node:path";
 import { SocketShim, GuestExit } from "../shim.js";
+import { FsSandbox } from "./node/fs-sandbox.js";
 import { loadModule } from "../module.js";
 import { listenEnv } from "../listeners.js";
 import { EventideError } from "../errors.js";
@@ -64,13 +65,14 @@ class NodeEngine implements RunningEngine {
     const WASI = await loadWasi();
     const fds = options.listeners.map((l) => this.shim.addListener(l.server));
     const env = { ...options.env, EVENTIDE_LISTEN: listenEnv(options.listeners, fds) };
-    const preopens = Object.fromEntries(options.dirs.map((d) => [d.guest, resolve(d.host)]));
-    const wasi = new WASI({ version: "preview1", args: [basename(options.wasmPath), ...options.args], env, preopens, returnOnExit: true });
+    const fs = new FsSandbox(options.dirs);
+    const wasi = new WASI({ version: "preview1", args: [basename(options.wasmPath), ...options.args], env, preopens: fs.preopens, returnOnExit: true });
     const instance = new WebAssembly.Instance(module, {
-      wasi_snapshot_preview1: this.shim.imports(wasi.wasiImport as Record<string, (...args: any[]) => any>),
+      wasi_snapshot_preview1: this.shim.imports(fs.imports(wasi.wasiImport as Record<string, (...args: any[]) => any>)),
     });
     this.guest = instance.exports as unknown as GuestExports;
     this.shim.bindMemory(this.guest.memory);
+    fs.bindMemory(this.guest.memory);
     // node:wasi refuses modules exporting both _start and _initialize; it only needs these two.
     this.guard(() => wasi.initialize({ exports: { memory: this.guest.memory, _initialize: this.guest._initialize } }));
     this.schedule();
