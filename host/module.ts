@@ -5,17 +5,24 @@ import { EventideError } from "./errors.js";
 const REQUIRED_EXPORTS = ["memory", "_initialize", "_start", "eventide_tick", "eventide_exit_code", "eventide_stop"];
 const cache = new Map<string, Promise<WebAssembly.Module>>();
 
-export function loadModule(path: string): Promise<WebAssembly.Module> {
-  let pending = cache.get(path);
+/** A change to a module's bytes before it is compiled (engines/node/memory-limit.ts); `key` names it in the cache. */
+export interface ModuleEdit {
+  key: string;
+  apply(bytes: Uint8Array): Uint8Array;
+}
+
+export function loadModule(path: string, edit?: ModuleEdit): Promise<WebAssembly.Module> {
+  const key = edit ? `${path}\0${edit.key}` : path;
+  let pending = cache.get(key);
   if (!pending) {
-    pending = compile(path);
-    cache.set(path, pending);
-    pending.catch(() => cache.delete(path));
+    pending = compile(path, edit);
+    cache.set(key, pending);
+    pending.catch(() => cache.delete(key));
   }
   return pending;
 }
 
-async function compile(path: string): Promise<WebAssembly.Module> {
+async function compile(path: string, edit?: ModuleEdit): Promise<WebAssembly.Module> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -24,9 +31,10 @@ async function compile(path: string): Promise<WebAssembly.Module> {
     throw new EventideError("EVENTIDE_E_NOT_FOUND", `cannot read ${path}${code ? ` (${code})` : ""}`,
       "check the path; build an app with `eventide build app.ts -o app.wasm`");
   }
+  const source = edit ? edit.apply(bytes) : bytes; // an edit's own errors are its caller's to report
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(bytes);
+    module = await WebAssembly.compile(source);
   } catch (err) {
     throw new EventideError("EVENTIDE_E_NOT_EVENTIDE_MODULE", `${path} is not a WebAssembly module: ${(err as Error).message}`,
       "build the app with `eventide build app.ts -o app.wasm`");

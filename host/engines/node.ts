@@ -3,6 +3,7 @@
 import { basename } from "node:path";
 import { SocketShim, GuestExit } from "../shim.js";
 import { FsSandbox } from "./node/fs-sandbox.js";
+import { memoryCap, MemoryLimitTooLow } from "./node/memory-limit.js";
 import { loadModule } from "../module.js";
 import { listenEnv } from "../listeners.js";
 import { EventideError } from "../errors.js";
@@ -61,7 +62,15 @@ class NodeEngine implements RunningEngine {
 
   async start(): Promise<void> {
     const { options } = this;
-    const module = await loadModule(options.wasmPath);
+    const limit = options.memoryLimit;
+    let module: WebAssembly.Module;
+    try {
+      module = await loadModule(options.wasmPath, limit === undefined ? undefined : memoryCap(limit));
+    } catch (err) {
+      if (!(err instanceof MemoryLimitTooLow)) throw err;
+      this.fail(new EventideError("EVENTIDE_E_MEMORY_LIMIT", err.message, "raise the memory limit"));
+      return;
+    }
     const WASI = await loadWasi();
     const fds = options.listeners.map((l) => this.shim.addListener(l.server));
     const env = { ...options.env, EVENTIDE_LISTEN: listenEnv(options.listeners, fds) };
@@ -107,13 +116,6 @@ class NodeEngine implements RunningEngine {
     if (this.done) return;
     const next = this.guard(() => this.guest.eventide_tick());
     if (this.done || next === undefined) return;
-    const limit = this.options.memoryLimit;
-    if (limit !== undefined && this.guest.memory.buffer.byteLength > limit) {
-      this.fail(new EventideError("EVENTIDE_E_MEMORY_LIMIT",
-        `the app's memory grew to ${this.guest.memory.buffer.byteLength} bytes, over the limit of ${limit}`,
-        "raise the memory limit, or find what the app keeps"));
-      return;
-    }
     if (next === TICK_DONE) this.finish(this.guest.eventide_exit_code());
     else if (next === 0n || this.shim.stillReady()) this.schedule();
     if (next > 0n) this.wakeIn(Math.ceil(Number(next) / 1e6));
