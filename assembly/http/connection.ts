@@ -14,9 +14,17 @@ import { emitSoon } from "../events";
 /**
  * Where a connection is; every change goes through Connection.enter, which also sets the phase's deadline.
  * IDLE: between requests (nothing of the next one yet but empty lines); HEAD: part of a head received;
- * BODY: reading a request's body; RESPONDING: the whole request is in, the response is not finished.
+ * BODY: reading a request's body; RESPONDING: the whole request is in, the response is not finished;
+ * LINGER: an error response was sent and our side closed, what the client still sends is read and dropped.
  */
-enum Phase { IDLE, HEAD, BODY, RESPONDING, UPGRADED, CLOSED }
+enum Phase { IDLE, HEAD, BODY, RESPONDING, UPGRADED, LINGER, CLOSED }
+
+/**
+ * How long a connection closed after an error response keeps reading (and dropping) what the client still
+ * sends: closing with unread input makes the kernel reset the connection, which can destroy the response
+ * before the client reads it (nginx's lingering_close does the same, with 5 s).
+ */
+const LINGER_MS: i32 = 2000;
 
 /** Parsers are pooled: a connection holds one only while a request is in progress (Node's FreeList). */
 const parserPool = new Array<Parser>();
@@ -90,6 +98,13 @@ export class Connection extends SocketReader {
         this.dropParser();
         break;
       }
+      case Phase.LINGER: {
+        this.setDeadline(LINGER_MS);
+        this.dropParser();
+        this.pending = null;
+        this.pendingLength = 0;
+        break;
+      }
       default: {
         this.timer.disarm();
         this.dropParser();
@@ -102,6 +117,7 @@ export class Connection extends SocketReader {
   // ---- bytes in ----
 
   onData(socket: Socket, ptr: usize, len: i32): void {
+    if (this.phase == Phase.LINGER) return; // dropped: the request was refused
     if (this.pendingLength > 0 || this.mustWait()) {
       this.keep(ptr, len);
       if (this.mustWait()) {
@@ -413,7 +429,7 @@ export class Connection extends SocketReader {
     }
     const res = this.res;
     if (res == null || !res.headersSent) this.sendClosing(new HttpParseError(code).statusCode);
-    this.close();
+    this.closeLingering();
   }
 
   private sendClosing(status: i32): void {
@@ -430,17 +446,31 @@ export class Connection extends SocketReader {
     if (this.phase == Phase.HEAD || this.phase == Phase.BODY) {
       const res = this.res;
       if (res == null || !res.headersSent) this.sendClosing(408);
-      this.close();
+      this.closeLingering();
+    } else if (this.phase == Phase.LINGER) {
+      this.socket.destroy();
     }
   }
 
-  /** Closes after queued output: FIN now if the queue is empty, else once it drains. */
+  /**
+   * Closes after queued output: FIN now if the queue is empty (and the fd at once), else once it drains
+   * (then the fd once the client has closed too).
+   */
   close(): void {
-    if (this.phase == Phase.CLOSED) return;
+    if (this.phase == Phase.CLOSED || this.phase == Phase.LINGER) return;
     this.enter(Phase.CLOSED);
     const socket = this.socket;
     socket.end();
-    if (this.peerEnded || socket.writableLength == 0) socket.destroy();
+    if (socket.writableLength == 0) socket.destroy();
+  }
+
+  /** After an error response: FIN once it is sent, then read and drop input until the client closes or LINGER_MS. */
+  private closeLingering(): void {
+    if (this.phase == Phase.CLOSED || this.phase == Phase.LINGER) return;
+    this.enter(Phase.LINGER);
+    const socket = this.socket;
+    socket.end(); // with the client's FIN already in, the socket closes itself once the response is out
+    if (!this.peerEnded) socket.resume();
   }
 
   /** Idle means between requests with nothing buffered: safe to close on server.close(). */

@@ -249,7 +249,7 @@ export abstract class OutgoingMessage extends EventEmitter {
 
   /**
    * Appends `data` (`length` bytes) to the output as the framing says: nothing for bodiless messages, chunk
-   * framing for chunked ones, and never past a declared Content-Length (the excess is dropped and the
+   * framing for chunked ones, and never past a declared Content-Length (what goes past it is dropped and the
    * connection closes after the message instead of desynchronising).
    */
   private frame<T>(data: T, length: i32): void {
@@ -257,13 +257,16 @@ export abstract class OutgoingMessage extends EventEmitter {
     switch (this.framing) {
       case Framing.NONE: return;
       case Framing.LENGTH: {
-        if (this.bodyBytes + length > this.declaredLength) {
+        appendBody<T>(data);
+        const room = this.declaredLength - this.bodyBytes;
+        if (<i64>length > room) {
+          if (room > 0) out.unwrite(length - <i32>room);
+          else out.unwrite(length);
           this.shouldKeepAlive = false;
           this.bodyBytes = this.declaredLength + 1; // nothing more fits, and end() sees the mismatch
           return;
         }
         this.bodyBytes += length;
-        appendBody<T>(data);
         return;
       }
       case Framing.CHUNKED: {

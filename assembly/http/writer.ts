@@ -57,6 +57,11 @@ export function bytes(src: usize, len: i32): void {
   length += len;
 }
 
+/** Takes back the last `n` bytes appended (a body cut at its declared length). */
+export function unwrite(n: i32): void {
+  length -= n;
+}
+
 export function crlf(): void {
   reserve(2);
   store<u16>(buffer + length, 0x0a0d);

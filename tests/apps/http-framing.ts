@@ -1,8 +1,9 @@
 // Test app for what the server decides about a response whatever the app sets (framing, status, reason,
 // interim responses) and what it refuses. Routes are "/<case>/<arg>"; every 'error' the response emits is
-// recorded, and GET /last-error answers with the codes recorded since the last time it was asked.
+// recorded, and GET /last-error answers with the codes recorded since the last time it was asked. With
+// REPORT_CLIENT_ERRORS set, a 'clientError' listener answers malformed requests itself, naming err.code.
 import * as http from "eventide/http";
-import { NetError } from "eventide/net";
+import { NetError, Socket } from "eventide/net";
 import { Buffer } from "eventide/buffer";
 import { setTimeout } from "eventide/timers";
 
@@ -90,4 +91,10 @@ const server = http.createServer((req: http.IncomingMessage, res: http.ServerRes
     res.end(req.method + " " + url);
   }
 });
+if (process.env.has("REPORT_CLIENT_ERRORS")) {
+  server.on("clientError", (err: http.HttpParseError, socket: Socket) => {
+    socket.end("HTTP/1.1 " + err.statusCode.toString() + " Refused\r\nX-Error-Code: " + err.code +
+      "\r\nX-Error-Reason: " + err.message + "\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+}
 server.listen(0);
