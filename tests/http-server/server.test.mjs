@@ -276,6 +276,31 @@ for (const engine of ENGINES) {
       assert.ok(used < 0.2, `the server used ${used.toFixed(2)} s of CPU in 1 s of waiting`);
     });
 
+    it("serves other clients without spinning while one that stopped reading holds up a response", async () => {
+      // A poll that called the blocked socket writable would make the loop retry it at a full core while the
+      // other traffic keeps the loop turning; the other requests themselves cost a few ms of CPU.
+      const s = connect(app.port, "127.0.0.1", () => s.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+      s.pause();
+      s.on("error", () => {});
+      await new Promise((r) => setTimeout(r, 500));
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+      const before = cpuSeconds(app.child.pid);
+      const started = Date.now();
+      let served = 0;
+      while (Date.now() - started < 1000 && served < 200) {
+        const r = await get(app.port, "/other", agent);
+        assert.equal(r.status, 404);
+        served++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const used = cpuSeconds(app.child.pid) - before;
+      const elapsed = (Date.now() - started) / 1000;
+      agent.destroy();
+      s.destroy();
+      assert.ok(served >= 20, `only ${served} requests served beside the blocked client`);
+      assert.ok(used < 0.3 * elapsed, `the server used ${used.toFixed(2)} s of CPU in ${elapsed.toFixed(2)} s serving ${served} requests`);
+    });
+
     it("echoes a 100 MB upload back as it streams, with bounded memory", async () => {
       // A first upload lets the server's heap reach its working size (the Node engine's V8 heap grows
       // lazily); growth during the second, measured one would be ~100 MiB if anything buffered it all.
