@@ -5,7 +5,7 @@ import { builtinModules } from "node:module";
 const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default {
-  input: { index: "host/index.ts", cli: "host/cli.ts" },
+  input: { index: "host/index.ts", cli: "host/cli.ts", shim: "host/shim.ts" }, // shim: for tests/host/shim.test.mjs
   external,
   output: {
     dir: "dist/host",

@@ -64,7 +64,7 @@ export class SocketShim {
   private reportedCount = 0;
   /** The readiness found by readiness(), reused for every subscription. */
   private readonly ready = { errno: 0, nbytes: 0, hangup: false };
-  private nextFd = FIRST_SOCKET_FD;
+  private readonly fds = new FdNumbers(FIRST_SOCKET_FD);
   private memory: WebAssembly.Memory | null = null;
   private view = new DataView(new ArrayBuffer(0));
   private bytes = new Uint8Array(0);
@@ -77,7 +77,7 @@ export class SocketShim {
 
   /** Grants a listening server to the guest; returns its fd. */
   addListener(server: Server): number {
-    const fd = this.nextFd++;
+    const fd = this.fds.take();
     const entry: ListenerEntry = { kind: "listener", server, pending: [] };
     server.on("connection", (socket: Socket) => {
       // Until the guest accepts it, a reset must not become an unhandled 'error'; accept() reads the state.
@@ -115,22 +115,25 @@ export class SocketShim {
     const fdFdstatGet = delegate("fd_fdstat_get", E.BADF);
     const fdFdstatSetFlags = delegate("fd_fdstat_set_flags", E.BADF);
     const fdWrite = delegate("fd_write", E.BADF);
+    // Wasm hands i32 arguments to JavaScript as signed numbers; pointers, lengths and counts are u32 (>>> 0).
     return {
       ...base,
-      sock_accept: (fd: number, _flags: number, fdOut: number) => self.accept(fd, fdOut),
+      sock_accept: (fd: number, _flags: number, fdOut: number) => self.accept(fd, fdOut >>> 0),
       sock_recv: (fd: number, iovs: number, iovsLen: number, _flags: number, lenOut: number, flagsOut: number) =>
-        self.recv(fd, iovs, iovsLen, lenOut, flagsOut),
-      sock_send: (fd: number, iovs: number, iovsLen: number, _flags: number, lenOut: number) => self.send(fd, iovs, iovsLen, lenOut),
+        self.recv(fd, iovs >>> 0, iovsLen >>> 0, lenOut >>> 0, flagsOut >>> 0),
+      sock_send: (fd: number, iovs: number, iovsLen: number, _flags: number, lenOut: number) =>
+        self.send(fd, iovs >>> 0, iovsLen >>> 0, lenOut >>> 0),
       sock_shutdown: (fd: number, how: number) => self.shutdown(fd, how),
-      poll_oneoff: (subs: number, events: number, count: number, countOut: number) => self.poll(subs, events, count, countOut),
+      poll_oneoff: (subs: number, events: number, count: number, countOut: number) =>
+        self.poll(subs >>> 0, events >>> 0, count >>> 0, countOut >>> 0),
       fd_close: (fd: number) => (self.entries.has(fd) ? self.close(fd) : fdClose(fd)),
-      fd_fdstat_get: (fd: number, out: number) => (self.entries.has(fd) ? self.fdstat(fd, out) : fdFdstatGet(fd, out)),
+      fd_fdstat_get: (fd: number, out: number) => (self.entries.has(fd) ? self.fdstat(fd, out >>> 0) : fdFdstatGet(fd, out)),
       fd_fdstat_set_flags: (fd: number, flags: number) => (self.entries.has(fd) ? E.SUCCESS : fdFdstatSetFlags(fd, flags)),
       fd_write: (fd: number, iovs: number, iovsLen: number, out: number) => {
         const target = fd === 1 ? self.options.stdout : fd === 2 ? self.options.stderr : undefined;
-        if (self.entries.has(fd)) return self.send(fd, iovs, iovsLen, out);
+        if (self.entries.has(fd)) return self.send(fd, iovs >>> 0, iovsLen >>> 0, out >>> 0);
         if (!target) return fdWrite(fd, iovs, iovsLen, out);
-        return self.writeTo(target, iovs, iovsLen, out);
+        return self.writeTo(target, iovs >>> 0, iovsLen >>> 0, out >>> 0);
       },
       proc_exit: (code: number) => {
         throw new GuestExit(code);
@@ -148,8 +151,9 @@ export class SocketShim {
     }
   }
 
+  /** Whether [ptr, ptr + len) lies inside memory; ptr and len are u32s (a count times a size may exceed one). */
   private inBounds(ptr: number, len: number): boolean {
-    return ptr >= 0 && len >= 0 && ptr + len <= this.bytes.length;
+    return ptr + len <= this.bytes.length;
   }
 
   /** Total length of the iovecs at `iovs`, or -1 if the list or any buffer lies outside memory. */
@@ -178,10 +182,11 @@ export class SocketShim {
     const entry = this.entries.get(fd);
     if (!entry) return E.BADF;
     if (entry.kind !== "listener") return E.NOTSOCK;
-    const socket = entry.pending.shift();
-    if (!socket) return E.AGAIN;
+    if (entry.pending.length === 0) return E.AGAIN;
     this.refresh();
-    const newFd = this.nextFd++;
+    if (!this.inBounds(fdOut, 4)) return E.FAULT; // before taking it: the connection stays pending
+    const socket = entry.pending.shift()!;
+    const newFd = this.fds.take();
     // A connection that ended or failed while it waited to be accepted reads as EOF (or its error) at once.
     const gone = socket.destroyed || socket.readableEnded;
     const stream: StreamEntry = { kind: "stream", socket, chunks: [], buffered: 0, ended: gone, errno: 0 };
@@ -207,7 +212,8 @@ export class SocketShim {
     socket.setNoDelay(true);
     socket.resume();
     this.entries.set(newFd, stream);
-    return this.putU32(fdOut, newFd);
+    this.view.setUint32(fdOut, newFd, true);
+    return E.SUCCESS;
   }
 
   private stream(fd: number): StreamEntry | number {
@@ -284,6 +290,7 @@ export class SocketShim {
   private close(fd: number): number {
     const entry = this.entries.get(fd)!;
     this.entries.delete(fd);
+    this.fds.release(fd);
     if (entry.kind === "listener") {
       entry.server.close();
       for (const s of entry.pending) s.destroy();
@@ -409,5 +416,50 @@ export class SocketShim {
     view.setUint32(at + 20, Math.floor(r.nbytes / 0x100000000), true);
     view.setUint32(at + 24, r.hangup ? EVENT_FD_READWRITE_HANGUP : 0, true);
     view.setUint32(at + 28, 0, true);
+  }
+}
+
+/**
+ * Socket fd numbers, reused as POSIX reuses them: a new socket gets the lowest number free (open(2), "the lowest
+ * numbered file descriptor not currently open"). Freed numbers wait in a binary min-heap; above them all is free.
+ */
+class FdNumbers {
+  private readonly free: number[] = [];
+
+  constructor(private next: number) {}
+
+  take(): number {
+    const heap = this.free;
+    if (heap.length === 0) return this.next++;
+    const lowest = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) this.siftDown(last);
+    return lowest;
+  }
+
+  release(fd: number): void {
+    const heap = this.free;
+    let i = heap.length;
+    heap.push(fd);
+    while (i > 0 && heap[(i - 1) >> 1] > fd) {
+      heap[i] = heap[(i - 1) >> 1];
+      i = (i - 1) >> 1;
+    }
+    heap[i] = fd;
+  }
+
+  /** Puts `fd` at the root and moves it down past every smaller child. */
+  private siftDown(fd: number): void {
+    const heap = this.free;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && heap[child + 1] < heap[child]) child++;
+      if (heap[child] >= fd) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = fd;
   }
 }
