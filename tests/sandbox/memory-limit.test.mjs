@@ -31,7 +31,7 @@ function treeRssKiB(pid) {
  */
 function runHog(engine, rssBoundKiB) {
   const child = spawn(process.execPath, [join(ROOT, "dist/host/cli.js"), "run", APP, "--engine", engine, "--memory-limit", `${LIMIT_MIB}m`],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, EVENTIDE_WASMTIME: process.env.EVENTIDE_WASMTIME ?? "" } });
+    { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   let maxRssKiB = 0;
