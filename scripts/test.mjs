@@ -1,32 +1,31 @@
-// `npm test`: wasmtime (built once into the user cache if missing), the build, the AssemblyScript unit
-// tests (as-pect), then every node:test suite under tests/ against the real engines. Ends with one
-// "N passed, N failed" line that counts both runners.
+// `npm test [suite…]`: wasmtime (built once into the user cache if missing), the build, the AssemblyScript unit
+// tests (as-pect), then every node:test suite under tests/ against the real engines. Suites are "as" and the
+// folders of tests/ (net, host, parser, …); naming some runs only those. Every runner has a time limit, and
+// every process a runner leaves behind is ended and counted as a failure. Ends with one line that counts
+// both runners and says what this run left out (engines, suites, shortened campaigns).
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { join, dirname } from "node:path";
+import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, dirname, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
 
-const wasmtime = execFileSync("bash", ["scripts/ensure-wasmtime.sh"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-const env = { ...process.env, EVENTIDE_WASMTIME: wasmtime, EVENTIDE_TEST_ENGINES: process.env.EVENTIDE_TEST_ENGINES ?? "wasmtime,node" };
-console.log(`wasmtime: ${wasmtime}`);
+const ALL_ENGINES = ["wasmtime", "node"];
+// The slowest file passes in about a minute; a hang fails after these instead of holding CI to its limit.
+const ASPECT_TIMEOUT_MS = 120_000;
+const FILE_TIMEOUT_MS = 300_000;
+const RUN_TIMEOUT_MS = 45 * 60_000;
+// Campaign sizes a developer may shorten; a run that does says so.
+const SHORTENED = ["EVENTIDE_DIFF_MUTATIONS", "EVENTIDE_FUZZ_ITERATIONS"];
 
-execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit", env });
-
-const aspect = spawnSync(process.execPath, ["node_modules/@as-pect/cli/bin/asp", "--config", "as-pect.config.cjs", "--no-logo"],
-  { encoding: "utf8", env });
-process.stdout.write(aspect.stdout);
-process.stderr.write(aspect.stderr);
-const aspectTotals = /\[Tests\]:\s*(?:\x1b\[\d+m)*(\d+)(?:\x1b\[\d+m)*\s*\/\s*(\d+)/.exec(aspect.stdout);
-if (!aspectTotals) {
-  console.error("as-pect printed no test totals");
-  process.exit(1);
+const engines = (process.env.EVENTIDE_TEST_ENGINES ?? ALL_ENGINES.join(",")).split(",").filter(Boolean);
+const unknownEngine = engines.find((e) => !ALL_ENGINES.includes(e));
+if (unknownEngine || engines.length === 0) {
+  console.error(`EVENTIDE_TEST_ENGINES=${process.env.EVENTIDE_TEST_ENGINES}: use a comma-separated list of ${ALL_ENGINES.join(", ")}`);
+  process.exit(2);
 }
-const aspectPassed = Number(aspectTotals[1]);
-// A non-zero exit with every counted test green (a compile error, say) still counts as a failure.
-const aspectFailed = Math.max(Number(aspectTotals[2]) - aspectPassed, aspect.status === 0 ? 0 : 1);
 
 const files = [];
 const walk = (dir) => {
@@ -38,14 +37,100 @@ const walk = (dir) => {
 };
 walk("tests");
 files.sort();
+const suiteOf = (file) => relative("tests", file).split(sep)[0];
+const allSuites = ["as", ...new Set(files.map(suiteOf))];
+const chosen = process.argv.slice(2);
+const badSuite = chosen.find((s) => !allSuites.includes(s));
+if (badSuite) {
+  console.error(`no suite '${badSuite}': choose from ${allSuites.join(", ")}`);
+  process.exit(2);
+}
+const suites = chosen.length ? allSuites.filter((s) => chosen.includes(s)) : allSuites;
+const nodeFiles = files.filter((f) => suites.includes(suiteOf(f)));
 
-// A test that hangs fails after 5 minutes instead of holding CI to its limit (the slowest passes in seconds).
-const node = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", "--test-timeout=300000", ...files],
-  { encoding: "utf8", env, stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 << 20 });
-process.stdout.write(node.stdout);
-const count = (name) => Number((new RegExp(`ℹ ${name} (\\d+)`).exec(node.stdout) ?? [0, 0])[1]);
-const passed = aspectPassed + count("pass");
-const failed = aspectFailed + count("fail") + count("cancelled");
-console.log(`as-pect: ${aspectPassed} passed, ${aspectFailed} failed; node:test: ${count("pass")} passed, ${count("fail") + count("cancelled")} failed`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(aspect.status === 0 && node.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
+// Every process this run starts carries this marker in its environment, so what outlives a runner is found.
+const RUN_MARKER = `${process.pid}-${randomUUID()}`;
+const env = { ...process.env, EVENTIDE_TEST_ENGINES: engines.join(","), EVENTIDE_TEST_RUN: RUN_MARKER };
+if (engines.includes("wasmtime")) {
+  env.EVENTIDE_WASMTIME = execFileSync("bash", ["scripts/ensure-wasmtime.sh"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  console.log(`wasmtime: ${env.EVENTIDE_WASMTIME}`);
+}
+
+if (spawnSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit", env }).status !== 0) {
+  console.error("FAIL: the build failed (the compiler's messages are above); no test ran");
+  process.exit(1);
+}
+
+/** Ends (SIGKILL, by PID) every process still carrying this run's marker, and returns how many there were. */
+function endLeftovers(runner) {
+  let found = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number)) {
+    let environ;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (!environ.split("\0").includes(`EVENTIDE_TEST_RUN=${RUN_MARKER}`)) continue;
+    let command = "?";
+    try { command = readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " ").trim(); } catch { /* gone */ }
+    try {
+      process.kill(pid, "SIGKILL");
+      found++;
+      console.error(`FAIL: ${runner} left process ${pid} running (${command}); ended it`);
+    } catch { /* exited meanwhile */ }
+  }
+  return found;
+}
+
+let aspectPassed = 0;
+let aspectFailed = 0;
+if (suites.includes("as")) {
+  const aspect = spawnSync(process.execPath, ["node_modules/@as-pect/cli/bin/asp", "--config", "as-pect.config.cjs", "--no-logo"],
+    { encoding: "utf8", env, timeout: ASPECT_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 64 << 20 });
+  process.stdout.write(aspect.stdout ?? "");
+  process.stderr.write(aspect.stderr ?? "");
+  const totals = /\[Tests\]:\s*(?:\x1b\[\d+m)*(\d+)(?:\x1b\[\d+m)*\s*\/\s*(\d+)/.exec(aspect.stdout ?? "");
+  if (aspect.error?.code === "ETIMEDOUT") {
+    console.error(`FAIL: as-pect timed out after ${ASPECT_TIMEOUT_MS / 1000} s and was ended: a test never returned (a loop that never exits?)`);
+  } else if (!totals) {
+    console.error("FAIL: as-pect printed no test totals");
+  }
+  aspectPassed = Number(totals?.[1] ?? 0);
+  // A non-zero exit with every counted test green (a compile error, a timeout) still counts as a failure.
+  aspectFailed = Math.max(Number(totals?.[2] ?? 0) - aspectPassed, aspect.status === 0 && totals ? 0 : 1);
+  aspectFailed += endLeftovers("as-pect");
+}
+
+let nodePassed = 0;
+let nodeFailed = 0;
+if (nodeFiles.length) {
+  // --test-timeout bounds each file's subprocess as well as each test in it.
+  const node = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", `--test-timeout=${FILE_TIMEOUT_MS}`, ...nodeFiles],
+    { encoding: "utf8", env, stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 << 20, timeout: RUN_TIMEOUT_MS, killSignal: "SIGKILL" });
+  process.stdout.write(node.stdout ?? "");
+  const count = (name) => Number((new RegExp(`ℹ ${name} (\\d+)`).exec(node.stdout ?? "") ?? [0, 0])[1]);
+  nodePassed = count("pass");
+  nodeFailed = count("fail") + count("cancelled");
+  if (node.error?.code === "ETIMEDOUT") {
+    console.error(`FAIL: node:test ran past ${RUN_TIMEOUT_MS / 60_000} min and was ended`);
+    nodeFailed++;
+  } else if (node.status !== 0 && nodeFailed === 0) {
+    nodeFailed = 1; // it failed without a failing test to show for it (a file that did not load)
+  }
+  nodeFailed += endLeftovers("node:test");
+}
+
+const left = [];
+const skippedEngines = ALL_ENGINES.filter((e) => !engines.includes(e));
+left.push(`engines: ${engines.join(", ")}${skippedEngines.length ? ` (${skippedEngines.join(", ")} skipped by EVENTIDE_TEST_ENGINES)` : ""}`);
+const skippedSuites = allSuites.filter((s) => !suites.includes(s));
+left.push(`suites: ${skippedSuites.length ? `${suites.join(", ")} (${skippedSuites.join(", ")} skipped by arguments)` : "all"}`);
+const shortened = SHORTENED.filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`);
+if (shortened.length) left.push(`campaigns changed: ${shortened.join(", ")}`);
+
+const passed = aspectPassed + nodePassed;
+const failed = aspectFailed + nodeFailed;
+console.log(`as-pect: ${aspectPassed} passed, ${aspectFailed} failed; node:test: ${nodePassed} passed, ${nodeFailed} failed`);
+console.log(`${passed} passed, ${failed} failed — ${left.join("; ")}`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -8,6 +8,31 @@ import { fileURLToPath } from "node:url";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const ENGINES = (process.env.EVENTIDE_TEST_ENGINES ?? "wasmtime,node").split(",");
 
+// Every app a test file starts is its own process group (a CLI under test may have started wasmtime), ended
+// when the file ends, fails, or is stopped by node:test's timeout (SIGTERM): a server left behind spins on.
+const running = new Set();
+function endAll() {
+  for (const child of running) {
+    try { process.kill(-child.pid, "SIGKILL"); } catch { /* already gone */ }
+  }
+  running.clear();
+}
+process.on("exit", endAll);
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.once(signal, () => {
+    endAll();
+    process.exit(128 + (signal === "SIGTERM" ? 15 : 2));
+  });
+}
+
+/** spawn(), but the child leads its own process group and is ended with the test file (see endAll). */
+export function spawnTracked(command, args, options = {}) {
+  const child = spawn(command, args, { ...options, detached: true });
+  running.add(child);
+  child.on("exit", () => running.delete(child));
+  return child;
+}
+
 let wasmtimePath;
 export function wasmtime() {
   wasmtimePath ??= process.env.EVENTIDE_WASMTIME ||
@@ -49,31 +74,43 @@ export async function waitForPort(port, host = "127.0.0.1", ms = 10_000) {
 }
 
 /**
- * Starts `wasm` under `engine` with one loopback listener. Returns the port, the output so far,
- * a promise of the exit, and stop()/kill() that end only this process.
+ * Starts `wasm` under `engine` with one loopback listener. Under "node", and under "wasmtime" with `cli`,
+ * it runs through `eventide run` (`cliFlags` added); otherwise wasmtime is started directly. Returns the
+ * port, the output so far, a promise of the exit ({ code, signal }, once the output is complete), and
+ * stop() (SIGTERM to the app's process) and kill() (SIGKILL to its process group).
  */
-export async function startApp(wasm, { engine = "wasmtime", env = {}, listen = true, args = [] } = {}) {
+export async function startApp(wasm, { engine = "wasmtime", env = {}, listen = true, args = [], cli = engine === "node", cliFlags = [] } = {}) {
   const port = listen ? await freePort() : 0;
   const wasmPath = wasm.startsWith("/") ? wasm : join(ROOT, wasm);
+  if (engine !== "wasmtime" && engine !== "node") throw new Error(`unknown engine ${engine}`);
   let child;
-  if (engine === "wasmtime") {
+  if (cli) {
+    const flags = ["run", wasmPath, "--engine", engine, ...cliFlags];
+    if (listen) flags.push("--listen", `127.0.0.1:${port}`);
+    for (const [k, v] of Object.entries(env)) flags.push("--env", `${k}=${v}`);
+    if (args.length) flags.push("--", ...args);
+    child = spawnTracked(process.execPath, [join(ROOT, "dist/host/cli.js"), ...flags], {
+      stdio: ["ignore", "pipe", "pipe"], env: engine === "wasmtime" ? { ...process.env, EVENTIDE_WASMTIME: wasmtime() } : process.env,
+    });
+  } else {
     const flags = ["run", "-S", "preview2=n"];
     if (listen) flags.push("-S", `tcplisten=127.0.0.1:${port}`, "--env", `EVENTIDE_LISTEN=3=127.0.0.1:${port}`);
     for (const [k, v] of Object.entries(env)) flags.push("--env", `${k}=${v}`);
-    child = spawn(wasmtime(), [...flags, wasmPath, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_BACKTRACE: "0" } });
-  } else if (engine === "node") {
-    const flags = ["run", wasmPath, "--engine", "node"];
-    if (listen) flags.push("--listen", `127.0.0.1:${port}`);
-    for (const [k, v] of Object.entries(env)) flags.push("--env", `${k}=${v}`);
-    child = spawn(process.execPath, [join(ROOT, "dist/host/cli.js"), ...flags], { stdio: ["ignore", "pipe", "pipe"] });
-  } else {
-    throw new Error(`unknown engine ${engine}`);
+    child = spawnTracked(wasmtime(), [...flags, wasmPath, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_BACKTRACE: "0" } });
   }
+  const alive = () => child.exitCode === null && child.signalCode === null;
   const app = {
     port, child, stdout: "", stderr: "",
-    exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal }))),
-    kill() { if (child.exitCode === null) child.kill("SIGKILL"); return app.exited; },
-    stop() { if (child.exitCode === null) child.kill("SIGTERM"); return app.exited; },
+    exited: new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal }))),
+    kill() {
+      // The group outlives its leader while a wasmtime the CLI started still runs, so this is not guarded by alive().
+      try { process.kill(-child.pid, "SIGKILL"); } catch { /* nothing left */ }
+      return app.exited;
+    },
+    stop(signal = "SIGTERM") {
+      if (alive()) child.kill(signal);
+      return app.exited;
+    },
   };
   child.stdout.on("data", (d) => (app.stdout += d));
   child.stderr.on("data", (d) => (app.stderr += d));

@@ -98,11 +98,24 @@ for (const engine of ENGINES) {
       const app = await startApp("dist/examples/timers.wasm", { engine, listen: false });
       const { code } = await app.exited;
       assert.equal(code, 0, app.stderr);
-      assert.deepEqual(app.stdout.trim().split("\n"), [
-        "script done; the loop starts now", "nextTick", "immediate", "interval 1",
-        "timeout 10ms with an argument", "interval 2", "interval 3",
-        "interval cleared", "timeout 60ms",
+      const lines = app.stdout.trim().split("\n");
+      assert.deepEqual([...lines].sort(), [
+        "immediate", "interval 1", "interval 2", "interval 3", "interval cleared", "nextTick",
+        "script done; the loop starts now", "timeout 10ms with an argument", "timeout 60ms",
       ]);
+      // Only what holds however late the loop starts or a timer fires (the script arms every timer from one
+      // loop time): the script and its nextTick first; 5 ms before 10 ms before 60 ms; an interval re-armed at
+      // or after its first run fires after the 10 ms timeout; an immediate runs in the first iteration, before
+      // anything re-armed can be due.
+      assert.deepEqual(lines.slice(0, 2), ["script done; the loop starts now", "nextTick"]);
+      const at = (line) => lines.indexOf(line);
+      const before = (a, b) => assert.ok(at(a) < at(b), `"${a}" before "${b}" in ${JSON.stringify(lines)}`);
+      before("interval 1", "timeout 10ms with an argument");
+      before("timeout 10ms with an argument", "timeout 60ms");
+      before("timeout 10ms with an argument", "interval 2");
+      before("interval 2", "interval 3");
+      before("immediate", "interval 2");
+      assert.equal(at("interval cleared"), at("interval 3") + 1);
     });
 
     it("exits with process.exitCode", async () => {
