@@ -12,40 +12,103 @@ const { methods: LLHTTP_METHODS } = createRequire(import.meta.url)("_http_common
 const MUTATIONS = Number(process.env.EVENTIDE_DIFF_MUTATIONS ?? 100_000);
 const ours = loadEventideParser();
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const CODING = "(?:chunked|gzip|x-gzip|deflate|compress|x-compress)";
+const CLEAN_CODINGS = new RegExp(`^[ \\t]*${CODING}(?:[ \\t]*,[ \\t]*${CODING})*[ \\t]*$`, "i");
+const KNOWN_CODING = new RegExp(`^${CODING}$`, "i");
+
+/** The values of every Transfer-Encoding line of the head. */
+const transferEncodings = (text) => [...text.matchAll(/\r\ntransfer-encoding:([^\r\n]*)/gi)].map((m) => m[1]);
+
+/** Whether every Transfer-Encoding line is a plain list of known codings. */
+function cleanCodings(text) {
+  return transferEncodings(text).every((v) => CLEAN_CODINGS.test(v));
+}
+
+/** The last coding the Transfer-Encoding lines name, lower-cased. */
+function lastCoding(text) {
+  const codings = transferEncodings(text).join(",").split(",").map((c) => c.trim().toLowerCase()).filter(Boolean);
+  return codings.at(-1);
+}
+
+/** Whether a chunk-size line after the head has an empty extension (";;", ";=", "=;", or ";"/"=" at its end). */
+function emptyChunkExtension(text) {
+  const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+  return [...body.matchAll(/(?:^|\r\n)[0-9a-f]+(;[^\r\n]*)(?:\r|$)/gi)].some((m) => /;;|;=|=;|[;=]$/.test(m[1]));
+}
+
+/**
+ * The documented differences (docs/parser.md), each recognised by the shape of the input it is about and by
+ * what each parser said, never by our error code alone; `max` bounds how many of the 100,000 mutated inputs
+ * it may explain (scaled with EVENTIDE_DIFF_MUTATIONS), so a fault that hides behind a rule still shows:
+ * the bounds are 1.3× what the corpus gives today, plus 2. Checked in order; the first that matches names it.
+ * `ctx` is { text, requestLine (without leading CRLFs), target, a (ours), b (llhttp) }.
+ */
+const RULES = [
+  { name: "field-value-ows-trimmed", max: 5, test: ({ text, a, b }) =>
+    b.error === "HPE_INVALID_TRANSFER_ENCODING" && a.state !== "error" && /\r\ntransfer-encoding:[^\r\n]*chunked[ \t]+(\r|$)/i.test(text) },
+  { name: "extension-method", max: 2254, test: ({ requestLine, a, b }) =>
+    b.error === "HPE_INVALID_METHOD" && a.state !== "error" && a.method === requestLine.split(" ")[0] &&
+    TOKEN.test(a.method) && !LLHTTP_METHODS.includes(a.method) },
+  { name: "absolute-form-scheme", max: 39, test: ({ target, a, b }) =>
+    b.error === "HPE_INVALID_URL" && a.state !== "error" && /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target) && /^[A-Za-z]*[0-9+.-]/.test(target) },
+  { name: "trailers-not-interpreted", max: 10, test: ({ text, a, b }) =>
+    a.state === "complete" && b.state === "error" && /\r\n0(;[^\r\n]*)?\r\n([^\r\n]+\r\n)*(transfer-encoding|content-length)\s*:/i.test(text) },
+  { name: "version-505", max: 97, test: ({ requestLine, a, b }) => {
+    const v = / HTTP\/(\d)\.(\d)$/.exec(requestLine);
+    return a.error === "UNSUPPORTED_VERSION" && b.state !== "error" && v !== null && !(v[1] === "1" && (v[2] === "0" || v[2] === "1"));
+  } },
+  { name: "single-space-request-line", max: 473, test: ({ requestLine, a, b }) =>
+    (a.error === "INVALID_TARGET" || a.error === "INVALID_VERSION") && b.state !== "error" && / {2}/.test(requestLine) },
+  { name: "authority-form-needs-port", max: 36, test: ({ requestLine, target, a, b }) =>
+    a.error === "INVALID_TARGET" && b.state !== "error" && /^CONNECT /.test(requestLine) && !/^[^/?#\s]+:\d+$/.test(target) },
+  { name: "http09-rejected", max: 272, test: ({ requestLine, a, b }) =>
+    a.error === "INVALID_TARGET" && b.state !== "error" && /^\S+ \S+$/.test(requestLine) },
+  { name: "bare-cr-lf-before-request-line", max: 47, test: ({ text, a, b }) =>
+    a.error === "INVALID_METHOD" && b.state !== "error" && /^(\r\n)*(\r(?!\n)|\n)/.test(text) },
+  { name: "chunk-size-limit", max: 15, test: ({ text, a, b }) =>
+    a.error === "CHUNK_SIZE_OVERFLOW" && b.state !== "error" && /\r\n0*[0-9a-f]{16}/i.test(text.slice(text.indexOf("\r\n\r\n"))) },
+  { name: "transfer-coding-syntax", max: 164, test: ({ text, a, b }) =>
+    (a.error === "INVALID_TRANSFER_ENCODING" || a.error === "UNKNOWN_TRANSFER_CODING") && b.state !== "error" && !cleanCodings(text) },
+  { name: "chunk-extension-syntax", max: 10, test: ({ text, a, b }) =>
+    a.error === "INVALID_CHUNK_EXTENSION" && b.state !== "error" && emptyChunkExtension(text) },
+  { name: "http10-transfer-encoding", max: 197, test: ({ text, requestLine, a, b }) =>
+    a.error === "INVALID_TRANSFER_ENCODING" && b.state !== "error" && / HTTP\/1\.0$/.test(requestLine) && transferEncodings(text).length > 0 },
+  { name: "transfer-encoding-on-upgrade", max: 32, test: ({ text, a, b }) =>
+    a.error === "INVALID_TRANSFER_ENCODING" && b.state === "complete" && b.upgrade && lastCoding(text) !== "chunked" },
+  { name: "asterisk-form-exact", max: 21, test: ({ target, a, b }) =>
+    a.error === "INVALID_TARGET" && b.state === "complete" && /^\*./.test(target) },
+  { name: "unknown-coding-501", max: 2, test: ({ text, a, b }) =>
+    a.error === "UNKNOWN_TRANSFER_CODING" && b.state === "complete" &&
+    transferEncodings(text).join(",").split(",").some((c) => c.trim() && !KNOWN_CODING.test(c.trim())) },
+  { name: "connection-close-wins", max: 14, test: ({ text, a, b }) =>
+    a.state === "complete" && b.state === "complete" && a.keepAlive === false && b.keepAlive === true && /\r\nconnection:[^\r\n]*close/i.test(text) },
+  // Faults, not choices (docs/parser.md does not list them; reported for the parser): each is bounded like
+  // the rest, and its rule goes once the parser is fixed.
+  // The authority of an absolute-form target may hold '"' and '\\', which RFC 3986 §3.2.2 does not allow.
+  { name: "fault-quote-or-backslash-in-authority", max: 12, test: ({ target, a, b }) =>
+    b.error === "HPE_INVALID_URL" && a.state === "complete" && /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*["\\]/.test(target) },
+  // A request line whose version is shorter than "HTTP/1.1" and ends the head ("GET / H0\r\n\r\n") waits for
+  // 8 bytes instead of being rejected at once; the next bytes (or the headers timeout) end it.
+  { name: "fault-short-version-at-end-of-head", max: 451, test: ({ text, requestLine, a, b }) => {
+    const head = text.replace(/^(\r\n)+/, "");
+    return a.state === "incomplete" && b.state === "error" && head.startsWith(requestLine + "\r\n\r\n") &&
+      head.length - (requestLine.lastIndexOf(" ") + 1) < 8;
+  } },
+];
+const RULE_MAX = new Map(RULES.map((r) => [r.name, r.max]));
+// "Ours waits for the blank line, llhttp rejects at the first bad byte": only while our head is unfinished.
+RULE_MAX.set("rejects-when-head-complete", 22_300);
+
 /** The documented difference `ours` vs `theirs` on `buf` falls under, or null. */
 function deliberate(buf, a, b, depth = 0) {
   const text = buf.toString("latin1");
   const requestLine = text.replace(/^(\r\n)+/, "").split("\r\n")[0];
-  if (b.error === "HPE_INVALID_TRANSFER_ENCODING" && /\r\ntransfer-encoding:[^\r\n]*chunked[ \t]+(\r|$)/i.test(text)) return "field-value-ows-trimmed";
-  if (b.error === "HPE_INVALID_METHOD" && a.method !== undefined && !LLHTTP_METHODS.includes(a.method)) return "extension-method";
-  if (a.state === "complete" && b.state === "error") {
-    if (b.error === "HPE_INVALID_URL" && /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(a.url)) return "absolute-form-scheme";
-    if (/\r\n0(;[^\r\n]*)?\r\n([^\r\n]+\r\n)*(transfer-encoding|content-length)\s*:/i.test(text)) return "trailers-not-interpreted";
-  }
-  if (a.state === "error" && b.state !== "error") {
-    if (a.error === "UNSUPPORTED_VERSION") return "version-505";
-    if ((a.error === "INVALID_TARGET" || a.error === "INVALID_VERSION") && / {2}/.test(requestLine)) return "single-space-request-line";
-    if (a.error === "INVALID_TARGET" && /^CONNECT /.test(requestLine)) return "authority-form-needs-port";
-    if (a.error === "INVALID_TARGET" && /^\S+ \S+$/.test(requestLine)) return "http09-rejected";
-    if (a.error === "INVALID_METHOD" && /^(\r\n)*(\r(?!\n)|\n)/.test(text)) return "bare-cr-lf-before-request-line";
-    if (a.error === "CHUNK_SIZE_OVERFLOW") return "chunk-size-limit";
-    if ((a.error === "INVALID_TRANSFER_ENCODING" || a.error === "UNKNOWN_TRANSFER_CODING") && !cleanCodings(text)) return "transfer-coding-syntax";
-    if (a.error === "INVALID_CHUNK_EXTENSION") return "chunk-extension-syntax";
-    if (a.error === "INVALID_TRANSFER_ENCODING" && / HTTP\/1\.0$/.test(requestLine)) return "http10-transfer-encoding";
-  }
-  if (a.state === "error" && b.state === "complete") {
-    if (a.error === "INVALID_TRANSFER_ENCODING" && b.upgrade) return "transfer-encoding-on-upgrade";
-    if (a.error === "INVALID_TARGET" && /^\S+ \*/.test(requestLine)) return "asterisk-form-exact";
-    if (a.error === "UNKNOWN_TRANSFER_CODING") return "unknown-coding-501";
-
-  }
-  if (a.state === "complete" && b.state === "complete" && a.keepAlive !== b.keepAlive && /\r\nconnection:[^\r\n]*close/i.test(text)) {
-    return "connection-close-wins";
-  }
-  const pair = new Set([a.state, b.state]);
-  if (depth === 0 && pair.has("incomplete") && pair.has("error")) {
-    // One side rejects at the first bad byte, the other once the head is complete: finish the head (and a
-    // chunked body) and ask again.
+  const ctx = { text, requestLine, target: requestLine.split(" ")[1] ?? "", a, b };
+  const rule = RULES.find((r) => r.test(ctx));
+  if (rule) return rule.name;
+  if (depth === 0 && a.state === "incomplete" && b.state === "error" && !/\r\n\r\n/.test(text.replace(/^(\r\n)+/, ""))) {
+    // We reject once the head is complete: finish it (and a chunked body) and ask again; both must reject.
     for (const tail of ["\r\n\r\n", "\r\n\r\n0\r\n\r\n"]) {
       const done = Buffer.concat([buf, Buffer.from(tail)]);
       const a2 = ours.parse(done);
@@ -56,14 +119,6 @@ function deliberate(buf, a, b, depth = 0) {
     }
   }
   return null;
-}
-
-const CODING = "(?:chunked|gzip|x-gzip|deflate|compress|x-compress)";
-const CLEAN_CODINGS = new RegExp(`^[ \\t]*${CODING}(?:[ \\t]*,[ \\t]*${CODING})*[ \\t]*$`, "i");
-
-/** Whether every Transfer-Encoding line is a plain list of known codings. */
-function cleanCodings(text) {
-  return [...text.matchAll(/\r\ntransfer-encoding:([^\r\n]*)/gi)].every((m) => CLEAN_CODINGS.test(m[1]));
 }
 
 function differs(a, b) {
@@ -114,5 +169,8 @@ describe("parser vs llhttp (differential)", () => {
     console.log(`# ${total} inputs; deliberate differences: ${JSON.stringify(Object.fromEntries(counts))}`);
     assert.deepEqual(unexplained, []);
     assert.ok(total >= MUTATIONS);
+    const scale = Math.max(1, MUTATIONS / 100_000);
+    const over = [...counts].filter(([name, n]) => n > RULE_MAX.get(name) * scale).map(([name, n]) => `${name}: ${n} > ${RULE_MAX.get(name) * scale}`);
+    assert.deepEqual(over, [], "a rule explains more differences than it should: a fault may be hiding behind it");
   });
 });
