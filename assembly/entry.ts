@@ -2,7 +2,11 @@
 // and these exports drive the loop — `_start` blocking under wasmtime, `eventide_tick` from an embedding host.
 // Imported by package path, as apps do, so both name the same modules (see scripts/build.mjs).
 import { run, tick } from "eventide/loop";
-import { closeAllServers } from "eventide/net";
+import { drain, startControlChannel } from "eventide/cluster";
+
+// After the app's script (this entry's top level runs after the app's): its servers have claimed their
+// listeners, so the control listener the host granted can't be mistaken for one of them.
+startControlChannel();
 
 export function _start(): void {
   run();
@@ -18,5 +22,5 @@ export function eventide_exit_code(): i32 {
 }
 
 export function eventide_stop(): void {
-  closeAllServers();
+  drain();
 }

@@ -2,7 +2,8 @@
 // `import { setTimeout, net, http } from "eventide"` — or a module at a time, as "eventide/net".
 import * as net from "./net";
 import * as http from "./http/index";
-export { net, http };
+import * as cluster from "./cluster";
+export { net, http, cluster };
 export { EventEmitter } from "./events";
 export { Buffer } from "./buffer";
 export { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate, Timeout, Immediate } from "./timers";

@@ -14,7 +14,17 @@ const encodeScratch = memory.data(ENCODE_SCRATCH_SIZE, 16);
 const MAX_IOVECS: i32 = 64;
 const iovecs = memory.data(MAX_IOVECS * 8, 8);
 const READS_PER_WAKEUP: i32 = 32;
-const ACCEPTS_PER_WAKEUP: i32 = 128;
+/** Connections accepted per readiness of a listener; a worker sharing its listeners with siblings takes fewer. */
+let acceptsPerWakeup: i32 = 128;
+
+/**
+ * Internal: how many connections a listener accepts each time it is ready. Worker processes sharing a
+ * listening socket set a small number (eventide/cluster), so a connection burst is spread over the workers
+ * that are polling instead of landing on the first one to wake.
+ */
+export function setAcceptsPerWakeup(n: i32): void {
+  acceptsPerWakeup = max(n, 1);
+}
 export const DEFAULT_HIGH_WATER_MARK: i32 = 16 * 1024;
 
 /** An error from the system or the stream machinery; `code` is the errno name (e.g. ECONNRESET). */
@@ -457,10 +467,12 @@ export function grantedListeners(): Array<AddressInfo> {
     }
     return list;
   }
+  // The control channel's listener (eventide/cluster) is the runtime's, never the app's.
+  const control = process.env.has("EVENTIDE_CONTROL") ? I32.parseInt(process.env.get("EVENTIDE_CONTROL")) : -1;
   for (let fd = 3; ; fd++) {
     const type = wasi.fileType(fd);
     if (type < 0) break;
-    if (type == wasi.FILETYPE_SOCKET_STREAM) list.push(new AddressInfo(fd, "", 0));
+    if (type == wasi.FILETYPE_SOCKET_STREAM && fd != control) list.push(new AddressInfo(fd, "", 0));
   }
   return list;
 }
@@ -515,14 +527,19 @@ export class Server extends IoHandle {
       return this;
     }
     claimed.add(info.fd);
-    this.info = info.address.length > 0 ? info : new AddressInfo(info.fd, host, port); // unnamed: all we know
+    this.listenOn(info.address.length > 0 ? info : new AddressInfo(info.fd, host, port)); // unnamed: all we know
+    return this;
+  }
+
+  /** Internal: starts accepting on a granted listening fd the runtime picked itself (the cluster control listener). */
+  listenOn(info: AddressInfo): void {
+    this.info = info;
     wasi.setNonBlocking(<u32>info.fd);
     this.attach(info.fd);
     this.alwaysHot = true;
     this.listening_ = true;
     this.watchRead(true);
     emitSoon(this, "listening");
-    return this;
   }
 
   get listening(): bool {
@@ -539,7 +556,7 @@ export class Server extends IoHandle {
 
   onReadable(): bool {
     let accepted = false;
-    for (let budget = ACCEPTS_PER_WAKEUP; budget > 0 && this.fd >= 0; budget--) {
+    for (let budget = acceptsPerWakeup; budget > 0 && this.fd >= 0; budget--) {
       const fd = wasi.accept(<u32>this.fd);
       if (fd < 0) {
         const errno = <u16>-fd;
@@ -550,7 +567,8 @@ export class Server extends IoHandle {
         return accepted;
       }
       accepted = true;
-      if (this.backoff != null) changetype<AcceptBackoff>(this.backoff).succeeded();
+      const backoff = this.backoff;
+      if (backoff != null) backoff.succeeded();
       if (this.maxConnections > 0 && this.connectionCount >= this.maxConnections) {
         wasi.close(<u32>fd);
         this.emit("drop");

@@ -5,6 +5,7 @@
 import { Socket, SocketReader } from "../net";
 import { Buffer } from "../buffer";
 import { Deadline } from "../timers";
+import { now } from "../tasks";
 import * as out from "./writer";
 import { Parser, HeadResult, Method, methodName, skipEmptyLines, ParseError, MAX_EMPTY_LINES } from "./parser";
 import { IncomingMessage } from "./incoming";
@@ -25,6 +26,13 @@ enum Phase { IDLE, HEAD, BODY, RESPONDING, UPGRADED, LINGER, CLOSED }
  * before the client reads it (nginx's lingering_close does the same, with 5 s).
  */
 const LINGER_MS: i32 = 2000;
+
+/**
+ * When the server closes, a keep-alive connection idle for less than this may have its next request already on
+ * the wire: it gets until then to send it (answered with Connection: close) before it is closed. One idle
+ * longer is closed at once — the same race any keep-alive timeout has.
+ */
+const DRAIN_IDLE_MS: i64 = 1000;
 
 /** Parsers are pooled: a connection holds one only while a request is in progress (Node's FreeList). */
 const parserPool = new Array<Parser>();
@@ -59,6 +67,7 @@ export class Connection extends SocketReader {
   private awaitingDrain: bool = false;   // no request is parsed until the client reads what was sent
   private emptyLines: i32 = 0;           // before the request-line being awaited
   private served: i32 = 0;
+  private idleSince: i64 = 0;
   private timer!: ConnectionTimer;
 
   constructor(server: Server, socket: Socket) {
@@ -82,7 +91,9 @@ export class Connection extends SocketReader {
     const server = this.server;
     switch (phase) {
       case Phase.IDLE: {
-        this.setDeadline(this.served == 0 ? server.headersTimeout : server.keepAliveTimeout);
+        this.idleSince = now();
+        if (server.closing) this.setDeadline(<i32>DRAIN_IDLE_MS);
+        else this.setDeadline(this.served == 0 ? server.headersTimeout : server.keepAliveTimeout);
         break;
       }
       case Phase.HEAD: {
@@ -476,6 +487,14 @@ export class Connection extends SocketReader {
   /** Idle means between requests with nothing buffered: safe to close on server.close(). */
   get idle(): bool {
     return this.phase == Phase.IDLE && this.pendingLength == 0;
+  }
+
+  /** server.close(): an idle connection closes now, or once it has been idle DRAIN_IDLE_MS (see there). */
+  drain(): void {
+    if (!this.idle) return; // its response will say Connection: close
+    const idleFor = now() - this.idleSince;
+    if (idleFor >= DRAIN_IDLE_MS) this.close();
+    else this.setDeadline(<i32>(DRAIN_IDLE_MS - idleFor));
   }
 
   private dropParser(): void {

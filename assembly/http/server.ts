@@ -163,18 +163,30 @@ export class Server extends net.Server {
     this.emitWith<Socket>("connection", socket);
   }
 
-  /** Stops accepting, closes idle keep-alive connections; requests in flight finish, then close. */
+  /**
+   * Stops accepting; requests in flight finish and their responses say Connection: close. Idle keep-alive
+   * connections close — at once if idle for a second or more, else once they have been (a request already on
+   * its way is still answered, so a drain under load fails none). 'close' follows when the last one ends.
+   */
   close(callback: ((server: net.Server) => void) | null = null): this {
     super.close(callback);
-    this.closeIdleConnections();
+    this.closeIdle(true);
     return this;
   }
 
+  /** Closes every idle keep-alive connection now (Node's server.closeIdleConnections). */
   closeIdleConnections(): void {
+    this.closeIdle(false);
+  }
+
+  private closeIdle(gently: bool): void {
     const handles = net.connectionsOf(this);
     for (let i = 0; i < handles.length; i++) {
       const reader = handles[i].currentReader;
-      if (reader instanceof Connection && changetype<Connection>(reader).idle) changetype<Connection>(reader).close();
+      if (!(reader instanceof Connection)) continue;
+      const conn = changetype<Connection>(reader);
+      if (gently) conn.drain();
+      else if (conn.idle) conn.close();
     }
   }
 }
