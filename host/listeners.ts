@@ -26,6 +26,12 @@ export function formatAddress({ host, port }: ListenAddress): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * What to listen on: an address to bind, or a listening socket this process already holds as file descriptor
+ * `fd` (inherited from a parent that bound it, as `net.Server.listen({ fd })` takes one; Node's net docs).
+ */
+export type ListenTarget = ListenAddress | { fd: number };
+
 export interface BoundListener {
   server: Server;
   address: ListenAddress; // the port actually bound (for port 0)
@@ -36,35 +42,47 @@ export interface BoundListener {
 // saw hundreds of such drops and a 1 s p99). The kernel caps this at net.core.somaxconn.
 const LISTEN_BACKLOG = 4096;
 
-/** Binds every address; connections queue, unaccepted, until the guest takes them. */
-export async function bindListeners(addresses: ListenAddress[]): Promise<BoundListener[]> {
+/**
+ * Listens on every target; connections queue, unaccepted, until the guest takes them. Throws EventideError
+ * EVENTIDE_E_ADDR_IN_USE, or EVENTIDE_E_LISTEN (an address that is not local, an fd that is not a listening TCP
+ * socket), having closed whatever it bound before the failing target.
+ */
+export async function bindListeners(targets: ListenTarget[]): Promise<BoundListener[]> {
   const bound: BoundListener[] = [];
   try {
-    for (const address of addresses) {
-      const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen({ host: address.host, port: address.port, backlog: LISTEN_BACKLOG }, () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      const actual = server.address();
-      const port = typeof actual === "object" && actual ? actual.port : address.port;
-      bound.push({ server, address: { host: address.host, port } });
-    }
+    for (const target of targets) bound.push(await bind(target));
   } catch (err) {
     for (const b of bound) b.server.close();
+    throw err;
+  }
+  return bound;
+}
+
+async function bind(target: ListenTarget): Promise<BoundListener> {
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ ...target, backlog: LISTEN_BACKLOG }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const actual = server.address();
+    if (typeof actual !== "object" || !actual) throw Object.assign(new Error("not a TCP socket"), { code: "ENOTSOCK" });
+    return { server, address: { host: "fd" in target ? actual.address : target.host, port: actual.port } };
+  } catch (err) {
+    server.close();
     const e = err as NodeJS.ErrnoException;
-    const where = e.address ? `${e.address}:${e.port}` : "the address";
+    const where = "fd" in target ? `fd ${target.fd}` : formatAddress(target);
     if (e.code === "EADDRINUSE") {
       throw new EventideError("EVENTIDE_E_ADDR_IN_USE", `${where} is already in use`,
         "stop the process using it, or choose another port with --listen");
     }
     throw new EventideError("EVENTIDE_E_LISTEN", `cannot listen on ${where}: ${e.message}`,
-      "check the address: it must be a local interface address");
+      "fd" in target ? "pass the fd of a listening TCP socket this process inherited"
+        : "check the address: it must be a local interface address");
   }
-  return bound;
 }
 
 /** The EVENTIDE_LISTEN value naming `fds[i]` as `listeners[i]`. */
