@@ -8,7 +8,8 @@
 import { EventEmitter, emitErrorSoon } from "./events";
 import { Buffer } from "./buffer";
 import * as net from "./net";
-import { AddressInfo, NetError, Server, Socket, SocketReader, closeAllServers, setAcceptsPerWakeup } from "./net";
+import { AddressInfo, NetError, Server, Socket, SocketReader, closeAllServers, setAcceptsPerWakeup, setConnectionTarget,
+  openConnectionCount } from "./net";
 import { Timer } from "./timers";
 import { printError } from "./wasi";
 
@@ -21,13 +22,14 @@ const HEARTBEAT: u8 = 3;
 const STOP: u8 = 4;
 const MESSAGE_TEXT: u8 = 5;
 const MESSAGE_BYTES: u8 = 6;
+const BALANCE: u8 = 7;
 
 const HEADER_BYTES: i32 = 5;
 const HEARTBEAT_MS: i64 = 250;
 const HELLO_TIMEOUT_MS: i32 = 2000;
 // A worker takes at most this many connections per readiness of a shared listener, so a burst is spread over
 // the workers that are polling (each takes its share as it wakes) instead of landing on the first awake.
-const ACCEPTS_PER_WAKEUP_IN_WORKER: i32 = 4;
+const ACCEPTS_PER_WAKEUP_IN_WORKER: i32 = 1;
 
 /** Whether this process is a worker started by `eventide run --workers` (or `run(path, { workers })`). */
 export const isWorker: bool = process.env.has("EVENTIDE_WORKER_ID");
@@ -169,12 +171,16 @@ function frameSize(p: usize): i32 {
   return <i32>length + 4;
 }
 
+/** Every HEARTBEAT_MS while the loop turns: a heartbeat carrying this process's open connections (u32 BE). */
 class Heartbeat extends Timer {
   fire(): void {
     this.arm(HEARTBEAT_MS);
-    channel.sendFrame(HEARTBEAT, 0, 0, null);
+    store<u32>(heartbeatPayload, bswap<u32>(<u32>openConnectionCount()));
+    channel.sendFrame(HEARTBEAT, heartbeatPayload, 4, null);
   }
 }
+
+const heartbeatPayload = memory.data(4);
 
 class Channel {
   private server: ControlServer | null = null;
@@ -214,6 +220,8 @@ class Channel {
     }
     if (type == STOP) {
       this.stop();
+    } else if (type == BALANCE && length == 4) {
+      setConnectionTarget(<i32>bswap<u32>(load<u32>(payload)));
     } else if (type == MESSAGE_TEXT || type == MESSAGE_BYTES) {
       emitter.emitWith<Message>("message", new Message(type == MESSAGE_TEXT, Buffer.copyOf(payload, length)));
     }

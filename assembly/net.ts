@@ -25,6 +25,27 @@ let acceptsPerWakeup: i32 = 128;
 export function setAcceptsPerWakeup(n: i32): void {
   acceptsPerWakeup = max(n, 1);
 }
+
+// Balance across worker processes that share listeners (eventide/cluster). The kernel wakes every worker
+// polling a shared listener and the one that polled last tends to win the accept, so a busy worker keeps
+// winning: a burst of keep-alive connections can land mostly on one. The primary tells each worker its share
+// of the cluster's connections (a target); a worker over it lets its siblings accept first (it takes a
+// connection only if it is still waiting at its next look), and asks as many keep-alive clients to reconnect —
+// their next response says Connection: close — so the surplus moves to the others.
+let openConnections: i32 = 0;  // accepted by this process's servers and still open
+let connectionLimit: i32 = 0;  // the target plus a tenth (at least 1) of slack, so counts that merely wobble
+                               // shed nothing; 0: no target
+let shedding: i32 = 0;         // connections whose next response closes them, counted against the target
+
+/** Internal (eventide/cluster): this process's share of the cluster's connections; 0 lifts the target. */
+export function setConnectionTarget(n: i32): void {
+  connectionLimit = n > 0 ? n + max(1, n / 10) : 0;
+}
+
+/** Connections accepted by this process's servers that are still open. */
+export function openConnectionCount(): i32 {
+  return openConnections;
+}
 export const DEFAULT_HIGH_WATER_MARK: i32 = 16 * 1024;
 
 /** An error from the system or the stream machinery; `code` is the errno name (e.g. ECONNRESET). */
@@ -76,6 +97,7 @@ export class Socket extends IoHandle {
   private pipeSources: Array<Socket> | null = null;
   private reader: SocketReader | null = null;
   private idle: IdleTimer | null = null;
+  private shed: bool = false;
   private pendingError: NetError | null = null;
 
   constructor(fd: i32, server: Server | null = null) {
@@ -413,9 +435,24 @@ export class Socket extends IoHandle {
     if (reader != null) reader.onClose(this);
     this.emitWith<bool>("close", (this.state & HAD_ERROR) != 0);
     const server = this.server;
-    if (server != null) server.connectionClosed();
+    if (server != null) {
+      openConnections--;
+      if (this.shed) shedding--;
+      server.connectionClosed();
+    }
     this.pipeSources = null;
     this.reader = null;
+  }
+
+  /**
+   * Internal (http): whether this connection should close after its current exchange so that this worker
+   * process comes down to the share of connections the primary gave it (see setConnectionTarget).
+   */
+  shedForBalance(): bool {
+    if (this.shed || connectionLimit == 0 || openConnections - shedding <= connectionLimit) return false;
+    this.shed = true;
+    shedding++;
+    return true;
   }
 
   /** Reports an error from a call that must not emit synchronously (Node's emitErrorNT). */
@@ -556,7 +593,18 @@ export class Server extends IoHandle {
 
   onReadable(): bool {
     let accepted = false;
-    for (let budget = acceptsPerWakeup; budget > 0 && this.fd >= 0; budget--) {
+    let budget = acceptsPerWakeup;
+    if (connectionLimit > 0 && openConnections >= connectionLimit) {
+      // Over its share: the first readiness is left to the siblings woken with it; if the connection is still
+      // waiting at the next one, none of them took it, and this worker does.
+      if (!this.deferred) {
+        this.deferred = true;
+        return false;
+      }
+      budget = 1;
+    }
+    this.deferred = false;
+    for (; budget > 0 && this.fd >= 0; budget--) {
       const fd = wasi.accept(<u32>this.fd);
       if (fd < 0) {
         const errno = <u16>-fd;
@@ -575,12 +623,14 @@ export class Server extends IoHandle {
         continue;
       }
       this.connectionCount++;
+      openConnections++;
       this.onConnection(new Socket(fd, this));
     }
     return accepted;
   }
 
   private backoff: AcceptBackoff | null = null;
+  private deferred: bool = false;
 
   /**
    * accept failed for want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM) or for a reason the listener can't

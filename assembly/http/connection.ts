@@ -320,7 +320,7 @@ export class Connection extends SocketReader {
         return;
       }
     }
-    const res = new ServerResponse(this, req, parser.keepAlive && !server.closing);
+    const res = new ServerResponse(this, req, parser.keepAlive && !server.closing && !this.socket.shedForBalance());
     req.res = res;
     this.req = req;
     this.res = res;
