@@ -11,7 +11,7 @@ import * as net from "./net";
 import { AddressInfo, NetError, Server, Socket, SocketReader, closeAllServers, setAcceptsPerWakeup, setConnectionTarget,
   openConnectionCount } from "./net";
 import { Timer } from "./timers";
-import { printError } from "./wasi";
+import { printError } from "./sys";
 
 /** The largest message payload either side sends or accepts, in bytes (1 MiB). */
 export const MAX_MESSAGE_BYTES: i32 = 1 << 20;

@@ -2,7 +2,7 @@
 // emitter itself where Node would have bound `this` (see docs/api.md). Listeners are stored as function
 // references plus their declared arity, so `(chunk) => …` and `(chunk, socket) => …` both work.
 
-import { fatal } from "./wasi";
+import { fatal } from "./sys";
 import { Task, queueTick } from "./tasks";
 
 class Listener {

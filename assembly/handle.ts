@@ -1,7 +1,8 @@
 // Handles: what keeps the loop alive. One counter of active, referenced handles decides whether the loop
-// goes on (libuv's uv__handle_start/uv__handle_ref); I/O handles also own their poll subscriptions.
+// goes on (libuv's uv__handle_start/uv__handle_ref); I/O handles also own their poll subscriptions, in the
+// backend's poll set (sys.ts), and learn when a subscription moves to another slot.
 import { EventEmitter } from "./events";
-import * as wasi from "./wasi";
+import * as sys from "./sys";
 import { now } from "./tasks";
 
 let activeRefs: i32 = 0;
@@ -92,14 +93,14 @@ export abstract class IoHandle extends Handle {
 
   protected watchRead(on: bool): void {
     if (on == (this.readSlot >= 0) || this.fd < 0) return;
-    if (on) this.readSlot = wasi.subscribe(<u32>this.fd, wasi.EVENTTYPE_FD_READ, changetype<usize>(this));
+    if (on) this.readSlot = sys.subscribe(<u32>this.fd, sys.EVENTTYPE_FD_READ, changetype<usize>(this));
     else this.readSlot = unwatch(this.readSlot);
     this.lastEvent = now();
   }
 
   protected watchWrite(on: bool): void {
     if (on == (this.writeSlot >= 0) || this.fd < 0) return;
-    if (on) this.writeSlot = wasi.subscribe(<u32>this.fd, wasi.EVENTTYPE_FD_WRITE, changetype<usize>(this) | 1);
+    if (on) this.writeSlot = sys.subscribe(<u32>this.fd, sys.EVENTTYPE_FD_WRITE, changetype<usize>(this) | 1);
     else this.writeSlot = unwatch(this.writeSlot);
     this.lastEvent = now();
   }
@@ -125,7 +126,7 @@ export abstract class IoHandle extends Handle {
     if (this.fd < 0) return;
     this.watchRead(false);
     this.watchWrite(false);
-    wasi.close(<u32>this.fd);
+    sys.close(<u32>this.fd);
     this.fd = -1;
     this._deactivate();
     const last = openHandles.pop();
@@ -145,58 +146,18 @@ export abstract class IoHandle extends Handle {
 
 /** Removes a subscription (others move; onSubscriptionMoved tells them). Returns -1 for the caller's slot. */
 function unwatch(slot: i32): i32 {
-  wasi.unsubscribe(slot);
+  sys.unsubscribe(slot);
   return -1;
 }
 
-function handleOf(token: u64): IoHandle {
+/** The handle a poll token names (its address; the low bit marks write interest). */
+export function handleOf(token: u64): IoHandle {
   return changetype<IoHandle>(<usize>(token & ~1));
 }
 
-wasi.onSubscriptionMoved((token: u64, slot: i32): void => {
+sys.onSubscriptionMoved((token: u64, slot: i32): void => {
   handleOf(token).slotMoved((token & 1) != 0, slot);
 });
-
-/**
- * Delivers one polled fd event; returns whether it was productive (data, EOF, a connection, a write). A handle
- * closed earlier in the same batch is skipped. Only a productive event makes the subscription hot: some hosts
- * report readiness for every subscription whenever any is ready (wasmtime 36's poll_oneoff does).
- */
-export function dispatchIoEvent(token: u64, type: u8): bool {
-  const handle = handleOf(token);
-  if (handle.fd < 0) return false;
-  if (type == wasi.EVENTTYPE_FD_READ) {
-    if (!handle.watchingRead) return false;
-    const slot = handle.readSlotIndex;
-    if (!handle.onReadable()) return false;
-    if (handle.readSlotIndex == slot) {
-      handle.lastEvent = now();
-      wasi.promote(slot);
-    }
-    return true;
-  }
-  if (!handle.watchingWrite || !handle.onWritable()) return false;
-  handle.lastEvent = now();
-  if (handle.watchingWrite) wasi.promote(handle.writeSlotIndex); // still more to write
-  return true;
-}
-
-/** The slot of the subscription a polled event names (-1 if it is gone). */
-export function subscriptionSlot(token: u64, type: u8): i32 {
-  const handle = handleOf(token);
-  return type == wasi.EVENTTYPE_FD_READ ? handle.readSlotIndex : handle.writeSlotIndex;
-}
-
-const QUIET_MS: i64 = 10;
-
-/** After a full poll: subscriptions of handles quiet for a while become cold. */
-export function demoteQuiet(): void {
-  const t = now();
-  for (let slot = wasi.hotSubscriptionCount() - 1; slot >= 0; slot--) {
-    const handle = handleOf(wasi.subscriptionToken(slot));
-    if (!handle.alwaysHot && t - handle.lastEvent > QUIET_MS) wasi.demote(slot);
-  }
-}
 
 export function hasClosing(): bool {
   return closing.length > 0;

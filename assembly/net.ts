@@ -1,7 +1,7 @@
 // TCP servers and sockets with Node's `net` semantics (lib/net.js), over non-blocking WASI sockets.
 // Reads land in one pooled buffer that is held only during the read, so an idle connection owns no read
 // buffer; writes go straight to the socket and only the unsent rest is queued.
-import * as wasi from "./wasi";
+import * as sys from "./sys";
 import { IoHandle, openIoHandles } from "./handle";
 import { Deadline } from "./timers";
 import { Buffer } from "./buffer";
@@ -11,8 +11,6 @@ const READ_POOL_SIZE: i32 = 64 * 1024;
 const readPool = memory.data(READ_POOL_SIZE, 16);
 const ENCODE_SCRATCH_SIZE: i32 = 64 * 1024;
 const encodeScratch = memory.data(ENCODE_SCRATCH_SIZE, 16);
-const MAX_IOVECS: i32 = 64;
-const iovecs = memory.data(MAX_IOVECS * 8, 8);
 const READS_PER_WAKEUP: i32 = 32;
 /** Connections accepted per readiness of a listener; a worker sharing its listeners with siblings takes fewer. */
 let acceptsPerWakeup: i32 = 128;
@@ -57,7 +55,7 @@ export class NetError extends Error {
 }
 
 function systemError(errno: i32, syscall: string): NetError {
-  return new NetError(wasi.errnoName(<u16>errno), syscall, errno);
+  return new NetError(sys.errnoName(<u16>errno), syscall, errno);
 }
 
 /**
@@ -172,7 +170,7 @@ export class Socket extends IoHandle {
     let progress = false;
     for (let budget = READS_PER_WAKEUP; budget > 0; budget--) {
       if ((this.state & (FLOWING | DESTROYED)) != FLOWING) return progress;
-      const n = wasi.recv(<u32>this.fd, readPool, READ_POOL_SIZE);
+      const n = sys.recv(<u32>this.fd, readPool, READ_POOL_SIZE);
       if (n > 0) {
         progress = true;
         this.bytesRead += n;
@@ -182,7 +180,7 @@ export class Socket extends IoHandle {
       } else if (n == 0) {
         this.onEof();
         return true;
-      } else if (n == -<i32>wasi.Errno.AGAIN) {
+      } else if (n == -<i32>sys.Errno.AGAIN) {
         return progress;
       } else {
         this.destroy(systemError(-n, "read"));
@@ -252,14 +250,12 @@ export class Socket extends IoHandle {
     if (len == 0) return this.writableLength < this.writableHighWaterMark;
     let sent = 0;
     if (this.writableLength == 0) {
-      store<u32>(iovecs, <u32>ptr);
-      store<u32>(iovecs, <u32>len, 4);
-      const n = wasi.sendv(<u32>this.fd, iovecs, 1);
+      const n = sys.send(<u32>this.fd, ptr, len);
       if (n >= 0) {
         sent = n;
         this.bytesWritten += n;
         this.touch();
-      } else if (n != -<i32>wasi.Errno.AGAIN) {
+      } else if (n != -<i32>sys.Errno.AGAIN) {
         this.destroy(systemError(-n, "write"));
         return false;
       }
@@ -281,15 +277,8 @@ export class Socket extends IoHandle {
   onWritable(): bool {
     const queue = this.writeQueue;
     if (queue != null && this.writableLength > 0) {
-      let count = min(queue.length, MAX_IOVECS);
-      for (let i = 0; i < count; i++) {
-        const chunk = unchecked(queue[i]);
-        const skip = i == 0 ? this.writeOffset : 0;
-        store<u32>(iovecs + (<usize>i << 3), <u32>(chunk.dataStart + skip));
-        store<u32>(iovecs + (<usize>i << 3), <u32>(chunk.length - skip), 4);
-      }
-      const n = wasi.sendv(<u32>this.fd, iovecs, <u32>count);
-      if (n == -<i32>wasi.Errno.AGAIN) return false;
+      const n = sys.sendChunks(<u32>this.fd, queue, this.writeOffset);
+      if (n == -<i32>sys.Errno.AGAIN) return false;
       if (n < 0) {
         this.destroy(systemError(-n, "write"));
         return true;
@@ -348,7 +337,7 @@ export class Socket extends IoHandle {
   private finish(): void {
     if ((this.state & (FINISHED | DESTROYED)) != 0) return;
     this.state |= FINISHED;
-    wasi.shutdownWrite(<u32>this.fd); // a peer that already left makes this fail harmlessly
+    sys.shutdownWrite(<u32>this.fd); // a peer that already left makes this fail harmlessly
     this.emit("finish");
     this.maybeClose();
   }
@@ -506,11 +495,8 @@ export function grantedListeners(): Array<AddressInfo> {
   }
   // The control channel's listener (eventide/cluster) is the runtime's, never the app's.
   const control = process.env.has("EVENTIDE_CONTROL") ? I32.parseInt(process.env.get("EVENTIDE_CONTROL")) : -1;
-  for (let fd = 3; ; fd++) {
-    const type = wasi.fileType(fd);
-    if (type < 0) break;
-    if (type == wasi.FILETYPE_SOCKET_STREAM && fd != control) list.push(new AddressInfo(fd, "", 0));
-  }
+  const fds = sys.probeListeners(control);
+  for (let i = 0; i < fds.length; i++) list.push(new AddressInfo(fds[i], "", 0));
   return list;
 }
 
@@ -571,7 +557,7 @@ export class Server extends IoHandle {
   /** Internal: starts accepting on a granted listening fd the runtime picked itself (the cluster control listener). */
   listenOn(info: AddressInfo): void {
     this.info = info;
-    wasi.setNonBlocking(<u32>info.fd);
+    sys.setNonBlocking(<u32>info.fd);
     this.attach(info.fd);
     this.alwaysHot = true;
     this.listening_ = true;
@@ -605,12 +591,12 @@ export class Server extends IoHandle {
     }
     this.deferred = false;
     for (; budget > 0 && this.fd >= 0; budget--) {
-      const fd = wasi.accept(<u32>this.fd);
+      const fd = sys.accept(<u32>this.fd);
       if (fd < 0) {
         const errno = <u16>-fd;
-        if (errno == wasi.Errno.AGAIN) return accepted;
+        if (errno == sys.Errno.AGAIN) return accepted;
         // The client gave up between its handshake and our accept: nothing is wrong with the listener.
-        if (errno == wasi.Errno.CONNABORTED || errno == wasi.Errno.PROTO || errno == wasi.Errno.PERM) continue;
+        if (errno == sys.Errno.CONNABORTED || errno == sys.Errno.PROTO || errno == sys.Errno.PERM) continue;
         this.backOff(errno);
         return accepted;
       }
@@ -618,7 +604,7 @@ export class Server extends IoHandle {
       const backoff = this.backoff;
       if (backoff != null) backoff.succeeded();
       if (this.maxConnections > 0 && this.connectionCount >= this.maxConnections) {
-        wasi.close(<u32>fd);
+        sys.close(<u32>fd);
         this.emit("drop");
         continue;
       }
@@ -649,7 +635,7 @@ export class Server extends IoHandle {
     const err = systemError(errno, "accept");
     if (backoff.start()) {
       if (this.listenerCount("error") > 0) this.emitWith<NetError>("error", err);
-      else wasi.printError("eventide: " + err.message + "; not accepting for " + backoff.delay.toString() +
+      else sys.printError("eventide: " + err.message + "; not accepting for " + backoff.delay.toString() +
         " ms while open connections are served (more follow as fds free up)");
     }
     this.watchRead(false);

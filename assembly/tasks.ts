@@ -1,6 +1,6 @@
 // Deferred calls without closures: a Task carries its function and argument. Also the loop's cached clock
 // (libuv's uv_now) and the nextTick queue, which drains after every callback the loop makes.
-import * as wasi from "./wasi";
+import * as sys from "./sys";
 
 export abstract class Task {
   abstract run(): void;
@@ -16,7 +16,7 @@ export class Call<T> extends Task {
   }
 }
 
-let cachedNow: i64 = <i64>(wasi.monotonicNs() / 1_000_000);
+let cachedNow: i64 = <i64>(sys.monotonicNs() / 1_000_000);
 
 /** The loop's time in milliseconds, refreshed once per iteration. */
 export function now(): i64 {
@@ -24,7 +24,7 @@ export function now(): i64 {
 }
 
 export function updateTime(): void {
-  cachedNow = <i64>(wasi.monotonicNs() / 1_000_000);
+  cachedNow = <i64>(sys.monotonicNs() / 1_000_000);
 }
 
 let ticks = new Array<Task>();

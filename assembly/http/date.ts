@@ -1,6 +1,6 @@
 // The Date header value (RFC 9110 IMF-fixdate), formatted once per wall-clock second. Between refreshes the
 // loop's cached monotonic time says whether a second boundary has passed, so a request costs no clock call.
-import { realtimeMs } from "../wasi";
+import { realtimeMs } from "../sys";
 import { now } from "../tasks";
 
 const DAYS = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday

@@ -1,5 +1,5 @@
 import { ParseError, PARSE_ERROR_COUNT, errorAt, errorCode, errorReason, statusForError } from "../../assembly/http/errors";
-import { errnoName } from "../../assembly/wasi";
+import { errnoName } from "../../assembly/sys";
 import { isHostValue } from "../../assembly/http/fields";
 
 function hostOk(value: string): bool {

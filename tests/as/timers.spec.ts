@@ -1,7 +1,7 @@
 import { setTimeout, setInterval, clearTimeout, clearInterval, setImmediate, clearImmediate, Timeout } from "../../assembly/timers";
 import { nextTick, now, updateTime } from "../../assembly/tasks";
 import { run, tick, loopAlive, TICK_DONE, TICK_IDLE } from "../../assembly/loop";
-import * as wasi from "../../assembly/wasi";
+import * as sys from "../../assembly/sys";
 
 let order = new Array<string>();
 function record(label: string): void {
@@ -19,13 +19,13 @@ function churnNs(size: i32): u64 {
   for (let i = 0; i < size; i++) pending[i] = setTimeout(fired, 1_000_000 + <f64>((i * 7919) % 1000), i);
   let best = u64.MAX_VALUE;
   for (let rep = 0; rep < 5; rep++) {
-    const started = wasi.monotonicNs();
+    const started = sys.monotonicNs();
     for (let k = 0; k < CHURN; k++) {
       const j = (k * 7919 + rep * 104_729) % size;
       clearTimeout(pending[j]);
       pending[j] = setTimeout(fired, 1_000_000 + <f64>(k % 1000), j);
     }
-    best = min(best, wasi.monotonicNs() - started);
+    best = min(best, sys.monotonicNs() - started);
   }
   for (let i = 0; i < size; i++) clearTimeout(pending[i]);
   return best;
@@ -127,12 +127,12 @@ describe("event loop", () => {
     // Delays 1–50 ms from one loop time (now() is cached), so the whole order is known in advance: by delay,
     // then by creation. Every third timer is cleared first, which takes it out of the middle of the heap.
     const N = 100_000;
-    const started = wasi.monotonicNs();
+    const started = sys.monotonicNs();
     const timers = new Array<Timeout>(N);
     for (let i = 0; i < N; i++) timers[i] = setTimeout(fired, 1 + <f64>((i * 7919) % 50), i);
     for (let i = 0; i < N; i += 3) clearTimeout(timers[i]);
     run();
-    const elapsedMs = (wasi.monotonicNs() - started) / 1_000_000;
+    const elapsedMs = (sys.monotonicNs() - started) / 1_000_000;
     expect(firedOrder.length).toBe(N - (N + 2) / 3);
     let wrong = -1;
     for (let k = 1; k < firedOrder.length && wrong < 0; k++) {

@@ -1,5 +1,6 @@
-// The runtime's one door to the operating system: every WASI call our modules make goes through here,
-// so a WASI 0.2 (sockets proposal) backend can later sit beside this file without touching net or loop.
+// The WASI preview1 backend behind assembly/sys.ts (wasmtime 36–46, and the Node engine's shim): sockets,
+// clocks, stderr and exit, and the poll set — one subscription array for poll_oneoff.
+import { Errno, errnoName } from "./errno";
 
 @external("wasi_snapshot_preview1", "poll_oneoff")
 declare function poll_oneoff(subscriptions: usize, events: usize, count: u32, eventCountOut: usize): u16;
@@ -24,52 +25,13 @@ declare function proc_exit(code: u32): void;
 @external("wasi_snapshot_preview1", "clock_time_get")
 declare function clock_time_get(clock: u32, precision: u64, timeOut: usize): u16;
 
-export namespace Errno {
-  export const SUCCESS: u16 = 0;
-  export const AGAIN: u16 = 6;
-  export const BADF: u16 = 8;
-  export const CONNABORTED: u16 = 13;
-  export const CONNREFUSED: u16 = 14;
-  export const CONNRESET: u16 = 15;
-  export const INTR: u16 = 27;
-  export const INVAL: u16 = 28;
-  export const MFILE: u16 = 33;
-  export const NFILE: u16 = 41;
-  export const NOBUFS: u16 = 42;
-  export const NOMEM: u16 = 48;
-  export const NOTCONN: u16 = 53;
-  export const NOTSOCK: u16 = 57;
-  export const PERM: u16 = 63;
-  export const PIPE: u16 = 64;
-  export const PROTO: u16 = 65;
-  export const TIMEDOUT: u16 = 73;
-}
-
-// The names of WASI's errno values, in their numeric order (wasi_snapshot_preview1 `errno`, witx): errno n is
-// ERRNO_NAMES[n], as Node puts the POSIX name in `err.code`.
-const ERRNO_NAMES: StaticArray<string> = [
-  "SUCCESS", "E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN", "EALREADY", "EBADF",
-  "EBADMSG", "EBUSY", "ECANCELED", "ECHILD", "ECONNABORTED", "ECONNREFUSED", "ECONNRESET", "EDEADLK", "EDESTADDRREQ",
-  "EDOM", "EDQUOT", "EEXIST", "EFAULT", "EFBIG", "EHOSTUNREACH", "EIDRM", "EILSEQ", "EINPROGRESS", "EINTR", "EINVAL",
-  "EIO", "EISCONN", "EISDIR", "ELOOP", "EMFILE", "EMLINK", "EMSGSIZE", "EMULTIHOP", "ENAMETOOLONG", "ENETDOWN",
-  "ENETRESET", "ENETUNREACH", "ENFILE", "ENOBUFS", "ENODEV", "ENOENT", "ENOEXEC", "ENOLCK", "ENOLINK", "ENOMEM",
-  "ENOMSG", "ENOPROTOOPT", "ENOSPC", "ENOSYS", "ENOTCONN", "ENOTDIR", "ENOTEMPTY", "ENOTRECOVERABLE", "ENOTSOCK",
-  "ENOTSUP", "ENOTTY", "ENXIO", "EOVERFLOW", "EOWNERDEAD", "EPERM", "EPIPE", "EPROTO", "EPROTONOSUPPORT",
-  "EPROTOTYPE", "ERANGE", "EROFS", "ESPIPE", "ESRCH", "ESTALE", "ETIMEDOUT", "ETXTBSY", "EXDEV", "ENOTCAPABLE"
-];
-
-/** POSIX-style name of a WASI errno (e.g. 33 → "EMFILE"); "WASI_ERRNO_<n>" beyond the table. */
-export function errnoName(errno: u16): string {
-  return <i32>errno < ERRNO_NAMES.length ? unchecked(ERRNO_NAMES[errno]) : "WASI_ERRNO_" + errno.toString();
-}
-
 // Scratch words for out-parameters and the single iovec; the runtime is single-threaded.
 const scratch = memory.data(32);
 const IOV = scratch;          // iovec { buf: u32, len: u32 }
 const OUT_A = scratch + 16;   // u32 or u64 out-parameter
 const OUT_B = scratch + 24;
 
-export const FILETYPE_SOCKET_STREAM: u8 = 6;
+const FILETYPE_SOCKET_STREAM: u8 = 6;
 const FDFLAGS_NONBLOCK: u16 = 4;
 const SDFLAGS_WR: u8 = 2;
 const CLOCK_REALTIME: u32 = 0;
@@ -101,11 +63,17 @@ export function monotonicNs(): u64 {
   return load<u64>(OUT_A);
 }
 
-/** The fd's WASI filetype, or -1 when it is not open. */
-export function fileType(fd: u32): i32 {
+/**
+ * The listening sockets the host granted without naming them (`wasmtime -S tcplisten`): every socket among the
+ * fds 3, 4, … up to the first that isn't open, but `exclude`.
+ */
+export function probeListeners(exclude: i32): Array<i32> {
+  const fds = new Array<i32>();
   const stat = scratch; // fdstat is 24 bytes; IOV is not in use here
-  if (fd_fdstat_get(fd, stat) != Errno.SUCCESS) return -1;
-  return <i32>load<u8>(stat);
+  for (let fd = 3; fd_fdstat_get(<u32>fd, stat) == Errno.SUCCESS; fd++) {
+    if (load<u8>(stat) == FILETYPE_SOCKET_STREAM && fd != exclude) fds.push(fd);
+  }
+  return fds;
 }
 
 export function setNonBlocking(fd: u32): u16 {
@@ -126,9 +94,30 @@ export function recv(fd: u32, ptr: usize, len: u32): i32 {
   return err == Errno.SUCCESS ? <i32>load<u32>(OUT_A) : -<i32>err;
 }
 
-/** Sends a gathered write of `count` iovecs laid out at `iovs`: bytes sent, or -errno. */
-export function sendv(fd: u32, iovs: usize, count: u32): i32 {
-  const err = sock_send(fd, iovs, count, 0, OUT_A);
+/** Sends `len` bytes at `ptr`: bytes sent, or -errno (-Errno.AGAIN when the socket's buffer is full). */
+export function send(fd: u32, ptr: usize, len: i32): i32 {
+  store<u32>(IOV, <u32>ptr);
+  store<u32>(IOV, <u32>len, 4);
+  const err = sock_send(fd, IOV, 1, 0, OUT_A);
+  return err == Errno.SUCCESS ? <i32>load<u32>(OUT_A) : -<i32>err;
+}
+
+const MAX_IOVECS: i32 = 64;
+const iovecs = memory.data(MAX_IOVECS * 8, 8);
+
+/**
+ * Sends the queued chunks in one gathered write, skipping the first `skip` bytes of the first chunk: bytes
+ * sent, or -errno. At most 64 chunks go per call.
+ */
+export function sendChunks(fd: u32, chunks: Array<Uint8Array>, skip: i32): i32 {
+  const count = min(chunks.length, MAX_IOVECS);
+  for (let i = 0; i < count; i++) {
+    const chunk = unchecked(chunks[i]);
+    const from = i == 0 ? skip : 0;
+    store<u32>(iovecs + (<usize>i << 3), <u32>(chunk.dataStart + <usize>from));
+    store<u32>(iovecs + (<usize>i << 3), <u32>(chunk.length - from), 4);
+  }
+  const err = sock_send(fd, iovecs, <u32>count, 0, OUT_A);
   return err == Errno.SUCCESS ? <i32>load<u32>(OUT_A) : -<i32>err;
 }
 
