@@ -16,7 +16,8 @@ Usage:
 Run 'eventide run --help' for the run options.`,
   run: `eventide run <app.wasm> [options] [-- app args]
 
-Runs an Eventide app until its event loop has nothing left to do; exits with the app's exit code.
+Runs an Eventide app until its event loop has nothing left to do; exits with the app's exit code
+(1 for a trap or a failure to start, 2 for a bad command line, 124 after a forced stop).
 
 Options:
   --listen ADDR        grant a listening socket: HOST:PORT, [IPv6]:PORT or PORT (127.0.0.1); repeatable.
@@ -25,7 +26,9 @@ Options:
   --env K=V            set an environment variable for the app; repeatable
   --dir HOST:GUEST     grant a directory; repeatable
   --memory-limit N     largest linear memory, in bytes (suffixes k, m, g)
-  --grace MS           on SIGINT/SIGTERM, time to finish in-flight work before closing (default 5000)
+  --grace MS           on SIGINT/SIGTERM, time to finish in-flight work before closing (default 5000);
+                       if work is left then, the stop is forced: exit 124. Under wasmtime every stop is
+                       forced (it cannot drain yet)
   -h, --help           this text
 
 Example:
@@ -117,6 +120,11 @@ async function runCommand(argv: string[]): Promise<number> {
   const code = await app.exited;
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
+  if (app.stopped === "forced") {
+    console.error(engine === "wasmtime"
+      ? `eventide: stopped under wasmtime, which ends the app at once (work in flight is not drained); exit ${code}`
+      : `eventide: the app had work in flight after --grace ${grace} ms and was ended; exit ${code}`);
+  }
   return code;
 }
 

@@ -11,13 +11,13 @@ import { bindListeners, parseListen, type ListenAddress } from "./listeners.js";
 import { loadModule } from "./module.js";
 import { startNodeEngine } from "./engines/node.js";
 import { startWasmtimeEngine } from "./engines/wasmtime.js";
-import type { DirGrant, RunningEngine } from "./engines/engine.js";
+import { FORCED_STOP_EXIT_CODE, type DirGrant, type RunningEngine, type StopOutcome } from "./engines/engine.js";
 import { EventideError } from "./errors.js";
 
 export { EventideError, type EventideErrorCode } from "./errors.js";
 export { parseListen, formatAddress, type ListenAddress } from "./listeners.js";
 export { findWasmtime, PINNED_WASMTIME } from "./engines/wasmtime.js";
-export type { DirGrant } from "./engines/engine.js";
+export { FORCED_STOP_EXIT_CODE, type DirGrant, type StopOutcome } from "./engines/engine.js";
 
 export type EngineName = "node" | "wasmtime";
 
@@ -43,24 +43,38 @@ export class EventideApp extends EventEmitter {
   /** The granted addresses, with the ports actually bound. */
   readonly addresses: ListenAddress[];
   readonly engine: EngineName;
-  /** Resolves with the exit code when the app ends. */
+  /**
+   * Resolves with the exit code when the app ends: its own, or FORCED_STOP_EXIT_CODE (124) after a forced
+   * stop. `exitCode` and 'exit' carry the same.
+   */
   readonly exited: Promise<number>;
   exitCode: number | undefined;
+  /** How stop() ended the app (see StopOutcome); undefined while it runs, or when it ended by itself. */
+  stopped: StopOutcome | undefined;
+  private stopping: Promise<StopOutcome> | undefined;
 
   constructor(private readonly running: RunningEngine, engine: EngineName, addresses: ListenAddress[]) {
     super();
     this.engine = engine;
     this.addresses = addresses;
-    this.exited = running.exited.then((code) => {
+    this.exited = running.exited.then(async (code) => {
+      if (this.stopping) this.stopped = await this.stopping;
+      if (this.stopped === "forced") code = FORCED_STOP_EXIT_CODE;
       this.exitCode = code;
       this.emit("exit", code);
       return code;
     });
   }
 
-  /** Graceful stop: servers stop accepting, requests in flight finish; after `graceMs` everything is closed. */
+  /**
+   * Graceful stop: servers stop accepting, requests in flight finish; after `graceMs` everything is closed.
+   * Resolves with the exit code: the app's own when it finished in time, FORCED_STOP_EXIT_CODE (124) when
+   * the grace period ran out — and always under wasmtime, which cannot drain (see `stopped`). A second call
+   * waits for the first stop.
+   */
   stop(graceMs = 5000): Promise<number> {
-    return this.running.stop(graceMs).then(() => this.exited);
+    this.stopping ??= this.running.stop(graceMs);
+    return this.exited;
   }
 
   /** The app's linear memory in bytes (Node engine only). */

@@ -19,11 +19,24 @@ export interface EngineOptions {
   stderr?: Writable;
 }
 
+/**
+ * How a stop ended. "graceful": the app's work in flight finished and it ended by itself within the grace
+ * period. "forced": it was ended with work possibly still in flight — the grace period ran out, or the engine
+ * cannot drain (wasmtime: WASI preview1 delivers no signal, so a stop ends the process at once).
+ */
+export type StopOutcome = "graceful" | "forced";
+
+/** The exit code a forced stop reports, whatever the app's own: 124, as timeout(1) reports a time limit hit. */
+export const FORCED_STOP_EXIT_CODE = 124;
+
 export interface RunningEngine {
   /** Resolves with the exit code once the app has ended. */
   readonly exited: Promise<number>;
-  /** Graceful stop: servers stop accepting, work in flight finishes; forced after `graceMs`. */
-  stop(graceMs: number): Promise<number>;
+  /**
+   * Graceful stop: servers stop accepting, work in flight finishes; forced after `graceMs`. Resolves once the
+   * app has ended, with how.
+   */
+  stop(graceMs: number): Promise<StopOutcome>;
   /** Linear memory in bytes, where the engine can see it. */
   memoryBytes(): number | undefined;
 }

@@ -7,7 +7,7 @@ import { memoryCap, MemoryLimitTooLow } from "./node/memory-limit.js";
 import { loadModule } from "../module.js";
 import { listenEnv } from "../listeners.js";
 import { EventideError } from "../errors.js";
-import { normalizeExitCode, type EngineOptions, type RunningEngine } from "./engine.js";
+import { normalizeExitCode, type EngineOptions, type RunningEngine, type StopOutcome } from "./engine.js";
 
 const TICK_DONE = -1n;
 
@@ -91,15 +91,20 @@ class NodeEngine implements RunningEngine {
     return this.guest?.memory.buffer.byteLength;
   }
 
-  stop(graceMs: number): Promise<number> {
+  stop(graceMs: number): Promise<StopOutcome> {
+    let forced = false;
     if (!this.done) {
       this.guard(() => this.guest.eventide_stop());
       this.schedule();
-      const force = setTimeout(() => this.finish(this.guest.eventide_exit_code()), graceMs);
+      const force = setTimeout(() => {
+        if (this.done) return;
+        forced = true;
+        this.finish(this.guest.eventide_exit_code());
+      }, graceMs);
       force.unref();
       this.exited.finally(() => clearTimeout(force));
     }
-    return this.exited;
+    return this.exited.then(() => (forced ? "forced" : "graceful"));
   }
 
   /** Coalesces wake-ups: one tick per turn of Node's loop, however many sockets spoke. */

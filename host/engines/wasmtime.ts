@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { EventideError, WASMTIME_HELP } from "../errors.js";
 import { listenEnv } from "../listeners.js";
 import { loadModule } from "../module.js";
-import { normalizeExitCode, type EngineOptions, type RunningEngine } from "./engine.js";
+import { normalizeExitCode, type EngineOptions, type RunningEngine, type StopOutcome } from "./engine.js";
 
 export const PINNED_WASMTIME = "36.0.20";
 
@@ -57,12 +57,14 @@ export async function startWasmtimeEngine(options: EngineOptions & { wasmtime?: 
   return {
     exited,
     memoryBytes: () => undefined,
-    stop(graceMs: number) {
-      // WASI preview1 delivers no signals to the guest: a stop under wasmtime ends the process.
-      if (child.exitCode === null) child.kill("SIGTERM");
+    stop(graceMs: number): Promise<StopOutcome> {
+      // WASI preview1 delivers no signals to the guest: a stop under wasmtime ends the process, and whatever
+      // it had in flight with it. That is a forced stop, unless the app had already ended by itself.
+      const running = child.exitCode === null && child.signalCode === null;
+      if (running) child.kill("SIGTERM");
       const force = setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), graceMs);
       force.unref();
-      return exited.finally(() => clearTimeout(force));
+      return exited.finally(() => clearTimeout(force)).then(() => (running ? "forced" : "graceful"));
     },
   };
 }

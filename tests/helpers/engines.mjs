@@ -11,25 +11,27 @@ export const ENGINES = (process.env.EVENTIDE_TEST_ENGINES ?? "wasmtime,node").sp
 // Every app a test file starts is its own process group (a CLI under test may have started wasmtime), ended
 // when the file ends, fails, or is stopped by node:test's timeout (SIGTERM): a server left behind spins on.
 const running = new Set();
-function endAll() {
+/** Ends every app this file started that is still running (SIGKILL to each process group). */
+export function endApps() {
   for (const child of running) {
     try { process.kill(-child.pid, "SIGKILL"); } catch { /* already gone */ }
   }
   running.clear();
 }
-process.on("exit", endAll);
+process.on("exit", endApps);
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.once(signal, () => {
-    endAll();
+    endApps();
     process.exit(128 + (signal === "SIGTERM" ? 15 : 2));
   });
 }
 
-/** spawn(), but the child leads its own process group and is ended with the test file (see endAll). */
+/** spawn(), but the child leads its own process group and is ended with the test file (see endApps). */
 export function spawnTracked(command, args, options = {}) {
   const child = spawn(command, args, { ...options, detached: true });
   running.add(child);
-  child.on("exit", () => running.delete(child));
+  // Not at 'exit': a wasmtime the child started may outlive it, holding its output open.
+  child.on("close", () => running.delete(child));
   return child;
 }
 
@@ -58,6 +60,39 @@ export async function freePort(host = "127.0.0.1") {
   await new Promise((resolve) => srv.close(resolve));
   return port;
 }
+
+/** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
+export function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A connection to tests/apps/http-probe with a second request on it once the app has read it: GET /first
+ * and `second` go in one write, so when /first is answered the app holds `second` too (an app told to stop
+ * before it read a request may close the connection as idle). Resolves then with the socket and `ended`,
+ * a promise of { text } (everything received after /first's answer) at its close.
+ */
+export function pipelined(port, second) {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, "127.0.0.1", () => s.write("GET /first HTTP/1.1\r\nHost: x\r\n\r\n" + second));
+    let text = "";
+    let answered = false;
+    const ended = new Promise((r) => s.on("close", () => r({ text })));
+    s.on("error", (err) => { if (!answered) reject(err); });
+    s.on("data", (d) => {
+      text += d.toString("latin1");
+      if (answered || !text.endsWith("GET /first")) return;
+      answered = true;
+      text = "";
+      resolve({ socket: s, ended });
+    });
+  });
+}
+
+/** pipelined() with a POST whose body never completes: work in flight the app cannot finish. */
+export const requestInFlight = (port) => pipelined(port, "POST /never-ends HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
 
 /** Resolves once something accepts on host:port, polling for at most `ms`. */
 export async function waitForPort(port, host = "127.0.0.1", ms = 10_000) {

@@ -1,13 +1,16 @@
-// The eventide CLI: every error names its fix; help for each command; build then run a user's app.
+// The eventide CLI: every error names its fix; help for each command; build then run a user's app; and
+// `eventide run --engine node|wasmtime --listen` end to end with real clients (the other suites start
+// wasmtime themselves, so these are what see a CLI that lost its listener), stops by signal included.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, ENGINES, freePort, startApp } from "../helpers/engines.mjs";
+import { ROOT, ENGINES, freePort, startApp, endApps, within, pipelined, requestInFlight } from "../helpers/engines.mjs";
+import { get } from "../helpers/http.mjs";
 
 const CLI = join(ROOT, "dist/host/cli.js");
 
@@ -55,14 +58,16 @@ describe("eventide CLI", () => {
     assert.match(empty.stderr, /is not an Eventide module: it lacks memory, _initialize/);
   });
 
-  it("a port in use is reported with the address", async () => {
+  it("a port in use is reported with the address, under every engine", async () => {
     const blocker = createServer();
     await new Promise((r) => blocker.listen(0, "127.0.0.1", r));
     const { port } = blocker.address();
-    const r = await eventide(["run", join(ROOT, "dist/examples/hello-http.wasm"), "--listen", `127.0.0.1:${port}`]);
+    for (const engine of ENGINES) {
+      const r = await eventide(["run", join(ROOT, "dist/examples/hello-http.wasm"), "--engine", engine, "--listen", `127.0.0.1:${port}`]);
+      assert.equal(r.code, 1, engine);
+      assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
+    }
     blocker.close();
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
   });
 
   it("bad flags exit 2 and name the fix", async () => {
@@ -75,6 +80,21 @@ describe("eventide CLI", () => {
     const engine = await eventide(["run", join(ROOT, "dist/examples/timers.wasm"), "--engine", "v8"]);
     assert.equal(engine.code, 2);
     assert.match(engine.stderr, /use --engine node or --engine wasmtime/);
+    const timers = join(ROOT, "dist/examples/timers.wasm");
+    for (const [args, message] of [
+      [["--grace", "soon"], /--grace takes milliseconds[\s\S]*fix: e\.g\. --grace 5000/],
+      [["--memory-limit", "12q"], /--memory-limit 12q is not a size[\s\S]*fix: .*--memory-limit 64m/],
+      [["--env", "NOVALUE"], /--env NOVALUE is not K=V[\s\S]*fix: use --env NAME=value/],
+      [["--dir", "nocolon"], /--dir nocolon is not HOST:GUEST[\s\S]*fix: use --dir/],
+      [["--listen"], /--listen needs a value/],
+    ]) {
+      for (const name of ENGINES) {
+        const r = await eventide(["run", timers, "--engine", name, ...args]);
+        assert.equal(r.code, 2, `${args.join(" ")} under ${name}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.equal(r.stdout, "", "the app ran despite a bad flag");
+      }
+    }
   });
 
   it("a missing wasmtime explains how to get wasmtime 36", async () => {
@@ -107,7 +127,7 @@ describe("eventide CLI", () => {
     const built = await eventide(["build", source, "-o", out], { timeout: 120_000 });
     assert.equal(built.code, 0, built.stderr);
     for (const engine of ENGINES) {
-      const app = await startApp(out, { engine });
+      const app = await startApp(out, { engine, cli: true });
       const reply = await new Promise((resolve, reject) => {
         const s = connect(app.port, "127.0.0.1", () => s.write("quiet please"));
         let got = "";
@@ -128,3 +148,121 @@ describe("eventide CLI", () => {
     assert.match(r.stderr, /TS2322|not assignable/);
   });
 });
+
+// An app for the CLI's grants: GET /env answers $GREETING, /argv the app's argv, /file the text of hello.txt
+// in the first granted directory that has one (found by trying fds: the engines number them differently).
+const GRANTS_PROBE = `
+  import * as http from "eventide/http";
+
+  @external("wasi_snapshot_preview1", "path_open")
+  declare function path_open(fd: u32, dirflags: u32, path: usize, pathLen: usize, oflags: u16,
+    rightsBase: u64, rightsInheriting: u64, fdflags: u16, fdOut: usize): u16;
+  @external("wasi_snapshot_preview1", "fd_read")
+  declare function fd_read(fd: u32, iovs: usize, iovsLen: usize, nreadOut: usize): u16;
+
+  function readGranted(name: string): string {
+    const path = String.UTF8.encode(name);
+    const out = new ArrayBuffer(4);
+    for (let dir: u32 = 3; dir < 64; dir++) {
+      if (path_open(dir, 0, changetype<usize>(path), path.byteLength, 0, 2, 0, 0, changetype<usize>(out)) != 0) continue;
+      const buf = new ArrayBuffer(256);
+      const iov = new ArrayBuffer(8);
+      store<u32>(changetype<usize>(iov), <u32>changetype<usize>(buf));
+      store<u32>(changetype<usize>(iov), 256, 4);
+      if (fd_read(load<u32>(changetype<usize>(out)), changetype<usize>(iov), 1, changetype<usize>(out)) != 0) return "unreadable";
+      return String.UTF8.decode(buf.slice(0, load<u32>(changetype<usize>(out))));
+    }
+    return "none";
+  }
+
+  http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.url == "/env") res.end(process.env.has("GREETING") ? process.env.get("GREETING") : "unset");
+    else if (req.url == "/argv") res.end(process.argv.slice(1).join(" "));
+    else if (req.url == "/file") res.end(readGranted("hello.txt"));
+    else res.end("?");
+  }).listen(8080);
+`;
+
+for (const engine of ENGINES) {
+  describe(`eventide run --engine ${engine} with real listeners`, () => {
+    let dir;
+    let probe;
+    const PROBE = join(ROOT, "dist/tests/apps/http-probe.wasm");
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), `eventide-cli-${engine}-`));
+      mkdirSync(join(dir, "data"));
+      writeFileSync(join(dir, "data", "hello.txt"), "granted text");
+      probe = join(dir, "grants-probe.wasm");
+      writeFileSync(join(dir, "grants-probe.ts"), GRANTS_PROBE);
+      const built = await eventide(["build", join(dir, "grants-probe.ts"), "-o", probe], { timeout: 120_000 });
+      assert.equal(built.code, 0, built.stderr);
+    });
+    after(() => {
+      endApps(); // what a failed test left running
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("serves on the --listen address; --env, --dir and the app's args reach the app", async () => {
+      const app = await startApp(probe, {
+        engine, cli: true, env: { GREETING: "hello from --env" }, cliFlags: ["--dir", `${join(dir, "data")}:/data`], args: ["--verbose", "x"],
+      });
+      try {
+        const env = await get(app.port, "/env");
+        assert.deepEqual([env.status, env.body], [200, "hello from --env"]);
+        assert.equal((await get(app.port, "/argv")).body, "--verbose x");
+        assert.equal((await get(app.port, "/file")).body, "granted text");
+      } finally {
+        await app.kill();
+      }
+    });
+
+    it("without --dir the app sees no directory, and without --env no variable", async () => {
+      const app = await startApp(probe, { engine, cli: true });
+      try {
+        assert.equal((await get(app.port, "/file")).body, "none");
+        assert.equal((await get(app.port, "/env")).body, "unset");
+      } finally {
+        await app.kill();
+      }
+    });
+
+    for (const signal of ["SIGTERM", "SIGINT"]) {
+      const expected = engine === "node" ? 0 : 124; // wasmtime cannot drain: every stop is forced
+      it(`${signal} with nothing in flight exits ${expected}`, async () => {
+        const app = await startApp(PROBE, { engine, cli: true });
+        assert.equal((await get(app.port, "/x")).body, "GET /x");
+        const { code, signal: killedBy } = await within(app.stop(signal), 10_000, `the exit after ${signal}`);
+        assert.deepEqual({ code, killedBy }, { code: expected, killedBy: null }, app.stderr);
+        if (expected === 124) assert.match(app.stderr, /stopped under wasmtime, which ends the app at once[^\n]*exit 124/);
+        else assert.equal(app.stderr, "");
+      });
+    }
+
+    it("SIGTERM with a request in flight past --grace: the stop is forced, exit 124, and says so", async () => {
+      const app = await startApp(PROBE, { engine, cli: true, cliFlags: ["--grace", "300"] });
+      const { ended } = await requestInFlight(app.port); // a POST whose body never completes
+      const { code } = await within(app.stop("SIGTERM"), 10_000, "the exit after SIGTERM");
+      assert.equal(code, 124, app.stderr);
+      assert.match(app.stderr, engine === "node" ? /work in flight after --grace 300 ms and was ended; exit 124/ : /stopped under wasmtime/);
+      assert.equal((await within(ended, 5000, "the cut connection")).text, "", "the cut request got an answer");
+    });
+
+    if (engine === "node") {
+      it("SIGTERM with a quick request in flight: it is answered, then exit 0", async () => {
+        const app = await startApp(PROBE, { engine, cli: true });
+        const { ended } = await pipelined(app.port, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"); // answered after 50 ms
+        const { code } = await within(app.stop("SIGTERM"), 10_000, "the exit after SIGTERM");
+        assert.equal(code, 0, app.stderr);
+        assert.match((await ended).text, /^HTTP\/1\.1 200 [^]*GET \/slow$/);
+      });
+    }
+
+    it("an app whose loop runs out of work exits by itself with its code", async () => {
+      const timers = await startApp("dist/examples/timers.wasm", { engine, cli: true, listen: false });
+      assert.equal((await within(timers.exited, 10_000, "the timers example's exit")).code, 0, timers.stderr);
+      assert.match(timers.stdout, /timeout 60ms\n$/);
+      const exitCode = await startApp("dist/tests/apps/exit-code.wasm", { engine, cli: true, listen: false });
+      assert.equal((await within(exitCode.exited, 10_000, "exit-code's exit")).code, 3, exitCode.stderr);
+    });
+  });
+}
