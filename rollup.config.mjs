@@ -5,7 +5,12 @@ import { builtinModules } from "node:module";
 const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default {
-  input: { index: "host/index.ts", cli: "host/cli.ts", shim: "host/shim.ts" }, // shim: for tests/host/shim.test.mjs
+  input: {
+    index: "host/index.ts",
+    cli: "host/cli.ts",
+    shim: "host/shim.ts", // for tests/host/shim.test.mjs
+    "engines/node-worker": "host/engines/node/worker.ts", // the Node engine's guest thread (engines/node.ts loads it)
+  },
   external,
   output: {
     dir: "dist/host",

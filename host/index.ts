@@ -102,15 +102,17 @@ export async function run(wasmPath: string, options: RunOptions = {}): Promise<E
   const dirs = (options.dirs ?? []).map(parseDir);
   const path = resolve(wasmPath);
   await loadModule(path); // fail on a bad file before binding any port
-  const listeners = await bindListeners(addresses);
   const engineOptions = {
-    wasmPath: path, listeners, dirs, env: options.env ?? {}, args: options.args ?? [],
+    wasmPath: path, dirs, env: options.env ?? {}, args: options.args ?? [],
     memoryLimit: options.memoryLimit, stdout: options.stdout, stderr: options.stderr,
   };
+  if (engine === "node") {
+    const running = await startNodeEngine({ ...engineOptions, listen: addresses }); // it binds them on the app's thread
+    return new EventideApp(running, engine, running.addresses);
+  }
+  const listeners = await bindListeners(addresses);
   try {
-    const running = engine === "node"
-      ? await startNodeEngine(engineOptions)
-      : await startWasmtimeEngine({ ...engineOptions, wasmtime: options.wasmtime });
+    const running = await startWasmtimeEngine({ ...engineOptions, listeners, wasmtime: options.wasmtime });
     return new EventideApp(running, engine, listeners.map((l) => l.address));
   } catch (err) {
     for (const l of listeners) l.server.close();

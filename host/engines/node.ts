@@ -1,171 +1,144 @@
-// The Node engine: the module runs in this process over host/shim.ts, driven by eventide_tick whenever a
-// socket event arrives or the guest's next timer is due. Node's event loop is never blocked.
+// The Node engine: the module runs in this process over host/shim.ts, on a thread of its own (a worker_threads
+// Worker running engines/node/worker.ts, which binds the listeners and drives the guest). This thread only
+// starts it, relays stop() and the app's output, and learns how it ended — so it can still act when the guest
+// never returns (a handler in an endless loop): after the grace period, worker.terminate() ends the guest even
+// in the middle of its wasm code.
 import { basename } from "node:path";
-import { SocketShim, GuestExit } from "../shim.js";
-import { FsSandbox } from "./node/fs-sandbox.js";
+import { Worker } from "node:worker_threads";
 import { memoryCap, MemoryLimitTooLow } from "./node/memory-limit.js";
 import { loadModule } from "../module.js";
-import { listenEnv } from "../listeners.js";
-import { EventideError } from "../errors.js";
-import { normalizeExitCode, type EngineOptions, type RunningEngine, type StopOutcome } from "./engine.js";
+import { EventideError, type EventideErrorCode } from "../errors.js";
+import type { ListenAddress, ListenTarget } from "../listeners.js";
+import { FORCED_STOP_EXIT_CODE, normalizeExitCode, type EngineOptions, type RunningEngine, type StopOutcome } from "./engine.js";
+import type { MainMessage, WorkerMessage, WorkerSetup } from "./node/messages.js";
 
-const TICK_DONE = -1n;
+const PAGE = 65536;
+/** The guest's thread, as bundled beside this file's chunk (rollup.config.mjs). */
+const WORKER_ENTRY = new URL("./engines/node-worker.js", import.meta.url);
 
-type WasiClass = typeof import("node:wasi").WASI;
-let wasiClass: Promise<WasiClass> | undefined;
+/** The Node engine's options: where to listen instead of listeners bound here (they are bound on the guest's thread). */
+export type NodeEngineOptions = Omit<EngineOptions, "listeners"> & {
+  listen: ListenTarget[];
+  /**
+   * A cluster worker's control listener (docs/architecture.md, the control channel), usually an inherited fd:
+   * granted to the guest like the others, but named in EVENTIDE_CONTROL instead of EVENTIDE_LISTEN.
+   */
+  control?: ListenTarget;
+};
 
-/** node:wasi, without the ExperimentalWarning Node 20 prints when it loads. */
-function loadWasi(): Promise<WasiClass> {
-  wasiClass ??= (async () => {
-    const emit = process.emitWarning;
-    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-      if (String((warning as Error)?.message ?? warning).includes("WASI is an experimental feature")) return;
-      return (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
-    }) as typeof process.emitWarning;
-    try {
-      return (await import("node:wasi")).WASI;
-    } finally {
-      process.emitWarning = emit;
-    }
-  })();
-  return wasiClass;
+export interface RunningNodeEngine extends RunningEngine {
+  /** The listeners' addresses, with the ports actually bound (port 0 → the one picked). */
+  readonly addresses: ListenAddress[];
 }
 
-interface GuestExports {
-  memory: WebAssembly.Memory;
-  _initialize(): void;
-  eventide_tick(): bigint;
-  eventide_exit_code(): number;
-  eventide_stop(): void;
-}
-
-export async function startNodeEngine(options: EngineOptions): Promise<RunningEngine> {
-  const engine = new NodeEngine(options);
-  await engine.start();
+/**
+ * Starts the app: binds `listen` (rejecting with EventideError EVENTIDE_E_ADDR_IN_USE or EVENTIDE_E_LISTEN, and
+ * as loadModule does for the file) and runs its script; resolves once both are done, or once the app ended
+ * doing so (then `exited` tells how).
+ */
+export async function startNodeEngine(options: NodeEngineOptions): Promise<RunningNodeEngine> {
+  const limit = options.memoryLimit;
+  let module: WebAssembly.Module;
+  try {
+    module = await loadModule(options.wasmPath, limit === undefined ? undefined : memoryCap(limit));
+  } catch (err) {
+    if (!(err instanceof MemoryLimitTooLow)) throw err;
+    const error = new EventideError("EVENTIDE_E_MEMORY_LIMIT", err.message, "raise the memory limit");
+    report(options, error.message);
+    return { addresses: [], exited: Promise.resolve(1), stop: () => Promise.resolve("graceful"), memoryBytes: () => undefined };
+  }
+  const engine = new NodeEngine(options, module);
+  await engine.started;
   return engine;
 }
 
-class NodeEngine implements RunningEngine {
+/**
+ * This process's Node options for the guest's thread, less --input-type: it describes the main entry (e.g.
+ * `node --input-type=module -e …`), and Node refuses to load a worker's file entry under it.
+ */
+function workerExecArgv(): string[] {
+  const args = process.execArgv;
+  return args.filter((a, i) => !a.startsWith("--input-type") && args[i - 1] !== "--input-type");
+}
+
+/** Writes one line of the engine's own to the app's stderr. */
+function report(options: NodeEngineOptions, line: string): void {
+  (options.stderr ?? process.stderr).write(`eventide: ${line}\n`);
+}
+
+class NodeEngine implements RunningNodeEngine {
+  /** Set once the listeners are bound and the app's script has run. */
+  addresses!: ListenAddress[];
+  readonly started: Promise<void>;
   readonly exited: Promise<number>;
   private resolveExit!: (code: number) => void;
-  private guest!: GuestExports;
-  private shim: SocketShim;
-  private scheduled = false;
-  private timer: NodeJS.Timeout | undefined;
-  private timerDue = 0;
-  private done = false;
+  private readonly worker: Worker;
+  private readonly pages = new Int32Array(new SharedArrayBuffer(4));
+  private ended = false;
+  private forced = false;
 
-  constructor(private readonly options: EngineOptions) {
+  constructor(private readonly options: NodeEngineOptions, module: WebAssembly.Module) {
+    const setup: WorkerSetup = {
+      module, name: basename(options.wasmPath), listen: options.listen, control: options.control, env: options.env, args: options.args,
+      dirs: options.dirs, forwardStdout: options.stdout !== undefined, forwardStderr: options.stderr !== undefined,
+      memoryPages: this.pages.buffer as SharedArrayBuffer,
+    };
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
-    this.shim = new SocketShim({ wake: () => this.schedule(), stdout: options.stdout, stderr: options.stderr });
-  }
-
-  async start(): Promise<void> {
-    const { options } = this;
-    const limit = options.memoryLimit;
-    let module: WebAssembly.Module;
-    try {
-      module = await loadModule(options.wasmPath, limit === undefined ? undefined : memoryCap(limit));
-    } catch (err) {
-      if (!(err instanceof MemoryLimitTooLow)) throw err;
-      this.fail(new EventideError("EVENTIDE_E_MEMORY_LIMIT", err.message, "raise the memory limit"));
-      return;
-    }
-    const WASI = await loadWasi();
-    const fds = options.listeners.map((l) => this.shim.addListener(l.server));
-    const env = { ...options.env, EVENTIDE_LISTEN: listenEnv(options.listeners, fds) };
-    const fs = new FsSandbox(options.dirs);
-    const wasi = new WASI({ version: "preview1", args: [basename(options.wasmPath), ...options.args], env, preopens: fs.preopens, returnOnExit: true });
-    const instance = new WebAssembly.Instance(module, {
-      wasi_snapshot_preview1: this.shim.imports(fs.imports(wasi.wasiImport as Record<string, (...args: any[]) => any>)),
+    this.worker = new Worker(WORKER_ENTRY, { workerData: setup, execArgv: workerExecArgv() });
+    this.started = new Promise((resolve, reject) => {
+      this.worker.on("message", (message: WorkerMessage) => {
+        switch (message.type) {
+          case "output":
+            (message.fd === 1 ? options.stdout : options.stderr)!.write(message.chunk);
+            break;
+          case "failed":
+            reject(new EventideError(message.code as EventideErrorCode, message.message, message.fix));
+            break;
+          case "started":
+            this.addresses = message.addresses;
+            resolve();
+            break;
+          case "exit":
+            if (message.error) report(options, message.error);
+            this.end(message.code);
+            break;
+        }
+      });
+      this.worker.on("error", (err) => {
+        // Before "started", run() rejects with it; after, this line is all that tells why the app ended.
+        if (this.addresses) report(options, `the Node engine's thread failed: ${err.stack ?? err.message}`);
+        reject(err);
+      });
+      this.worker.on("exit", () => {
+        // A no-op after an exit message; without one, the app was stopped by force, or the engine failed.
+        this.end(this.forced ? FORCED_STOP_EXIT_CODE : 1);
+        reject(new Error("the Node engine's thread ended before the app started"));
+      });
     });
-    this.guest = instance.exports as unknown as GuestExports;
-    this.shim.bindMemory(this.guest.memory);
-    fs.bindMemory(this.guest.memory);
-    // node:wasi refuses modules exporting both _start and _initialize; it only needs these two.
-    this.guard(() => wasi.initialize({ exports: { memory: this.guest.memory, _initialize: this.guest._initialize } }));
-    this.schedule();
   }
 
-  memoryBytes(): number | undefined {
-    return this.guest?.memory.buffer.byteLength;
-  }
-
+  /** Relays the stop to the guest's thread; after `graceMs` without an exit, ends that thread ("forced"). */
   stop(graceMs: number): Promise<StopOutcome> {
-    let forced = false;
-    if (!this.done) {
-      this.guard(() => this.guest.eventide_stop());
-      this.schedule();
+    if (!this.ended) {
+      this.worker.postMessage({ type: "stop" } satisfies MainMessage);
       const force = setTimeout(() => {
-        if (this.done) return;
-        forced = true;
-        this.finish(this.guest.eventide_exit_code());
+        if (this.ended) return;
+        this.forced = true;
+        void this.worker.terminate(); // interrupts the guest even inside a loop that never calls out
       }, graceMs);
       force.unref();
       this.exited.finally(() => clearTimeout(force));
     }
-    return this.exited.then(() => (forced ? "forced" : "graceful"));
+    return this.exited.then(() => (this.forced ? "forced" : "graceful"));
   }
 
-  /** Coalesces wake-ups: one tick per turn of Node's loop, however many sockets spoke. */
-  private schedule(): void {
-    if (this.scheduled || this.done) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.tick();
-    });
+  memoryBytes(): number {
+    return Atomics.load(this.pages, 0) * PAGE;
   }
 
-  private tick(): void {
-    if (this.done) return;
-    const next = this.guard(() => this.guest.eventide_tick());
-    if (this.done || next === undefined) return;
-    if (next === TICK_DONE) this.finish(this.guest.eventide_exit_code());
-    else if (next === 0n || this.shim.stillReady()) this.schedule();
-    if (next > 0n) this.wakeIn(Math.ceil(Number(next) / 1e6));
-    // -2 (idle): only a socket event can wake the app; the shim calls schedule(). A timer already set
-    // stays: waking early costs one tick.
-  }
-
-  /**
-   * Arms the timer for the guest's next deadline. Busy apps tick thousands of times a second with the same
-   * far deadline (a keep-alive timeout), so a timer due no later than asked is kept rather than re-created.
-   */
-  private wakeIn(ms: number): void {
-    const due = performance.now() + ms;
-    if (this.timer !== undefined && this.timerDue <= due) return;
-    clearTimeout(this.timer);
-    this.timerDue = due;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.tick();
-    }, ms);
-  }
-
-  /** Runs a guest call; an exit or a trap ends the app. */
-  private guard<T>(call: () => T): T | undefined {
-    try {
-      return call();
-    } catch (err) {
-      if (err instanceof GuestExit) this.finish(err.code);
-      else this.fail(new EventideError("EVENTIDE_E_GUEST_TRAP", `the app trapped: ${(err as Error).message}`,
-        "this is a bug in the app (or in Eventide): the message above says where"));
-      return undefined;
-    }
-  }
-
-  private fail(err: EventideError): void {
-    (this.options.stderr ?? process.stderr).write(`eventide: ${err.message}\n`);
-    this.finish(1);
-  }
-
-  private finish(code: number): void {
-    if (this.done) return;
-    this.done = true;
-    clearTimeout(this.timer);
-    this.shim.closeAll();
-    for (const l of this.options.listeners) l.server.close();
+  private end(code: number): void {
+    if (this.ended) return;
+    this.ended = true;
     this.resolveExit(normalizeExitCode(code));
   }
 }
