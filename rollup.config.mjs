@@ -10,6 +10,8 @@ export default {
     cli: "host/cli.ts",
     shim: "host/shim.ts", // for tests/host/shim.test.mjs
     "engines/node-worker": "host/engines/node/worker.ts", // the Node engine's guest thread (engines/node.ts loads it)
+    "cluster/holder-thread": "host/cluster/holder-thread.ts", // holds a cluster's listeners (cluster/hold.ts loads it)
+    "cluster/node-worker": "host/cluster/node-worker.ts", // a Node-engine worker process (cluster/worker.ts starts it)
   },
   external,
   output: {

@@ -2,7 +2,8 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { run, type EngineName } from "./index.js";
+import { run, EventideCluster, type ClusterWorker, type EngineName } from "./index.js";
+import { workerCount } from "./cluster/start.js";
 import { EventideError } from "./errors.js";
 
 const HELP: Record<string, string> = {
@@ -27,8 +28,11 @@ Options:
   --dir HOST:GUEST     grant a directory; repeatable
   --memory-limit N     largest linear memory, in bytes (suffixes k, m, g)
   --grace MS           on SIGINT/SIGTERM, time to finish in-flight work before closing (default 5000);
-                       if work is left then, the stop is forced: exit 124. Under wasmtime every stop is
-                       forced (it cannot drain yet)
+                       if work is left then, the stop is forced: exit 124
+  --workers N|auto     run N worker processes sharing the listeners (auto: one per core), restarted when
+                       they crash; SIGHUP replaces them one at a time; a second SIGINT/SIGTERM kills them
+  --watchdog MS        with --workers: kill and restart a worker whose loop has not turned for MS
+                       (default 5000; 0: off)
   -h, --help           this text
 
 Example:
@@ -92,7 +96,7 @@ function parseArgs(argv: string[], valued: Set<string>, boolean: Set<string>, co
 }
 
 async function runCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, new Set(["--listen", "--engine", "--env", "--dir", "--memory-limit", "--grace"]), new Set(["-h", "--help"]), "run");
+  const p = parseArgs(argv, new Set(["--listen", "--engine", "--env", "--dir", "--memory-limit", "--grace", "--workers", "--watchdog"]), new Set(["-h", "--help"]), "run");
   if (p.flags.has("-h") || p.flags.has("--help")) {
     console.log(HELP.run);
     return 0;
@@ -110,21 +114,51 @@ async function runCommand(argv: string[]): Promise<number> {
   const grace = Number(p.flags.get("--grace")?.at(-1) ?? 5000);
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError("--grace takes milliseconds", "e.g. --grace 5000");
   const limit = p.flags.get("--memory-limit")?.at(-1);
+  const workers = p.flags.get("--workers")?.at(-1);
+  const watchdog = p.flags.get("--watchdog")?.at(-1);
+  if (watchdog !== undefined && workers === undefined) throw new UsageError("--watchdog needs --workers", "add --workers N (or auto)");
   const app = await run(p.positional[0], {
     engine, env, listen: p.flags.get("--listen") ?? [], dirs: p.flags.get("--dir") ?? [], args: p.rest,
     memoryLimit: limit === undefined ? undefined : parseSize(limit),
+    workers: workers === undefined ? undefined : workerCount(workers),
+    watchdog: watchdog === undefined ? undefined : parseWatchdog(watchdog),
   });
+  if (app instanceof EventideCluster) return superviseCluster(app, grace);
   const stop = () => void app.stop(grace);
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const code = await app.exited;
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
-  if (app.stopped === "forced") {
-    console.error(engine === "wasmtime"
-      ? `eventide: stopped under wasmtime, which ends the app at once (work in flight is not drained); exit ${code}`
-      : `eventide: the app had work in flight after --grace ${grace} ms and was ended; exit ${code}`);
-  }
+  if (app.stopped === "forced") console.error(`eventide: the app had work in flight after --grace ${grace} ms and was ended; exit ${code}`);
+  return code;
+}
+
+function parseWatchdog(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--watchdog ${text} is not a time`, "use --watchdog MS, e.g. --watchdog 5000 (0: off)");
+  return Number(text);
+}
+
+/**
+ * The primary of `--workers`: SIGINT/SIGTERM drain every worker (a second one kills them at once), SIGHUP
+ * replaces them one at a time; each message a worker sends is relayed to every other worker.
+ */
+async function superviseCluster(app: EventideCluster, grace: number): Promise<number> {
+  let signals = 0;
+  const stop = () => (signals++ === 0 ? void app.stop(grace) : app.kill());
+  const restart = () => void app.restart(grace);
+  const relay = (from: ClusterWorker, data: string | Buffer) => {
+    for (const worker of app.workers) if (worker !== from) worker.send(data);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGHUP", restart);
+  app.on("message", relay);
+  const code = await app.exited;
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+  process.off("SIGHUP", restart);
+  if (app.stopped === "forced") console.error(`eventide: workers still had work in flight after --grace ${grace} ms and were killed; exit ${code}`);
   return code;
 }
 

@@ -9,7 +9,8 @@ export type EventideErrorCode =
   | "EVENTIDE_E_GUEST_TRAP"
   | "EVENTIDE_E_MEMORY_LIMIT"
   | "EVENTIDE_E_BAD_FLAG"
-  | "EVENTIDE_E_BUILD";
+  | "EVENTIDE_E_BUILD"
+  | "EVENTIDE_E_MESSAGE_TOO_LARGE";
 
 export class EventideError extends Error {
   readonly code: EventideErrorCode;

@@ -13,11 +13,17 @@ import { startNodeEngine } from "./engines/node.js";
 import { startWasmtimeEngine } from "./engines/wasmtime.js";
 import { FORCED_STOP_EXIT_CODE, type DirGrant, type RunningEngine, type StopOutcome } from "./engines/engine.js";
 import { EventideError } from "./errors.js";
+import { startCluster } from "./cluster/start.js";
+import type { Cluster } from "./cluster/supervisor.js";
+import type { ClusterWorker } from "./cluster/worker.js";
 
 export { EventideError, type EventideErrorCode } from "./errors.js";
 export { parseListen, formatAddress, type ListenAddress } from "./listeners.js";
 export { findWasmtime, PINNED_WASMTIME } from "./engines/wasmtime.js";
 export { FORCED_STOP_EXIT_CODE, type DirGrant, type StopOutcome } from "./engines/engine.js";
+
+export { MAX_MESSAGE_BYTES } from "./cluster/protocol.js";
+export type { ClusterWorker } from "./cluster/worker.js";
 
 export type EngineName = "node" | "wasmtime";
 
@@ -36,6 +42,13 @@ export interface RunOptions {
   stderr?: Writable;
   /** A wasmtime binary for engine "wasmtime" (default: found like scripts/ensure-wasmtime.sh does). */
   wasmtime?: string;
+  /**
+   * Run the app in this many worker processes sharing the listeners ("auto": one per core), supervised by this
+   * process; run() then resolves with an EventideCluster. Without it, the app runs alone (see docs/embedding.md).
+   */
+  workers?: number | "auto";
+  /** With `workers`: kill a worker whose loop has not turned for this long, in ms (default 5000; 0: never). */
+  watchdog?: number;
 }
 
 /** A running app. Emits 'exit' (code). */
@@ -83,6 +96,48 @@ export class EventideApp extends EventEmitter {
   }
 }
 
+/**
+ * An app running in worker processes (run() with `workers`). Emits 'worker-start' (worker), 'worker-ready'
+ * (worker), 'worker-exit' (worker, code: number | null, signal: string | null), 'message' (worker, data: string
+ * | Buffer) for each message a worker's app sends (eventide/cluster's send), and 'exit' (code). stop() drains
+ * every worker; `exited` resolves with 0 after a clean drain, 124 after a forced one, 1 when every worker
+ * crashed in a loop.
+ */
+export class EventideCluster extends EventideApp {
+  constructor(private readonly cluster: Cluster, engine: EngineName, addresses: ListenAddress[]) {
+    super(cluster, engine, addresses);
+    for (const event of ["worker-start", "worker-ready", "worker-exit", "message"]) {
+      cluster.on(event, (...args: unknown[]) => this.emit(event, ...args));
+    }
+  }
+
+  /** The current worker of each slot (id 1…N) that has one: `send(data)`, `id`, `pid`, `engine`, `ready`. */
+  get workers(): ClusterWorker[] {
+    return this.cluster.workers;
+  }
+
+  /**
+   * Rolling restart: each worker in turn is replaced (the new one started and ready before the old one drains,
+   * killed after `graceMs`). Resolves when every slot has been replaced.
+   */
+  restart(graceMs = 5000): Promise<void> {
+    return this.cluster.restart(graceMs);
+  }
+
+  /**
+   * Sends a message to every current worker (a string as text, bytes as bytes). Throws EventideError
+   * EVENTIDE_E_MESSAGE_TOO_LARGE over 1 MiB (MAX_MESSAGE_BYTES).
+   */
+  broadcast(data: string | Uint8Array): void {
+    this.cluster.broadcast(data);
+  }
+
+  /** Kills every worker at once (SIGKILL), as a second SIGINT/SIGTERM does to `eventide run`. */
+  kill(): void {
+    this.cluster.kill();
+  }
+}
+
 function parseDir(d: DirGrant | string): DirGrant {
   if (typeof d !== "string") return d;
   const i = d.indexOf(":");
@@ -93,6 +148,8 @@ function parseDir(d: DirGrant | string): DirGrant {
 }
 
 /** Loads, checks and starts an app. Rejects with an EventideError when it can't start. */
+export async function run(wasmPath: string, options: RunOptions & { workers: number | "auto" }): Promise<EventideCluster>;
+export async function run(wasmPath: string, options?: RunOptions): Promise<EventideApp>;
 export async function run(wasmPath: string, options: RunOptions = {}): Promise<EventideApp> {
   const engine = options.engine ?? "node";
   if (engine !== "node" && engine !== "wasmtime") {
@@ -102,6 +159,14 @@ export async function run(wasmPath: string, options: RunOptions = {}): Promise<E
   const dirs = (options.dirs ?? []).map(parseDir);
   const path = resolve(wasmPath);
   await loadModule(path); // fail on a bad file before binding any port
+  if (options.workers !== undefined) {
+    const { cluster, addresses: bound } = await startCluster({
+      engine, wasmPath: path, addresses, env: options.env ?? {}, args: options.args ?? [], dirs,
+      memoryLimit: options.memoryLimit, workers: options.workers, watchdogMs: options.watchdog,
+      wasmtime: options.wasmtime, stdout: options.stdout, stderr: options.stderr,
+    });
+    return new EventideCluster(cluster, engine, bound);
+  }
   const engineOptions = {
     wasmPath: path, dirs, env: options.env ?? {}, args: options.args ?? [],
     memoryLimit: options.memoryLimit, stdout: options.stdout, stderr: options.stderr,

@@ -19,6 +19,9 @@ export interface EngineOptions {
   stderr?: Writable;
 }
 
+/** What an app is run with, whatever runs it (an engine, or each worker process of a cluster). */
+export type AppOptions = Pick<EngineOptions, "wasmPath" | "env" | "args" | "dirs" | "memoryLimit">;
+
 /**
  * How a stop ended. "graceful": the app's work in flight finished and it ended by itself within the grace
  * period. "forced": it was ended with work possibly still in flight — the grace period ran out, or the engine
