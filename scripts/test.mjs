@@ -4,10 +4,10 @@
 // every process a runner leaves behind is ended and counted as a failure. Ends with one line that counts
 // both runners and says what this run left out (engines, suites, shortened campaigns).
 import { execFileSync, spawnSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join, dirname, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ASPECT_ARGS, endLeftovers, runMarker } from "./runners.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
@@ -49,7 +49,7 @@ const suites = chosen.length ? allSuites.filter((s) => chosen.includes(s)) : all
 const nodeFiles = files.filter((f) => suites.includes(suiteOf(f)));
 
 // Every process this run starts carries this marker in its environment, so what outlives a runner is found.
-const RUN_MARKER = `${process.pid}-${randomUUID()}`;
+const RUN_MARKER = runMarker();
 const env = { ...process.env, EVENTIDE_TEST_ENGINES: engines.join(","), EVENTIDE_TEST_RUN: RUN_MARKER };
 if (engines.includes("wasmtime")) {
   env.EVENTIDE_WASMTIME = execFileSync("bash", ["scripts/ensure-wasmtime.sh"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
@@ -61,32 +61,10 @@ if (spawnSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit", env }
   process.exit(1);
 }
 
-/** Ends (SIGKILL, by PID) every process still carrying this run's marker, and returns how many there were. */
-function endLeftovers(runner) {
-  let found = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number)) {
-    let environ;
-    try {
-      environ = readFileSync(`/proc/${pid}/environ`, "latin1");
-    } catch {
-      continue; // gone, or not ours to read
-    }
-    if (!environ.split("\0").includes(`EVENTIDE_TEST_RUN=${RUN_MARKER}`)) continue;
-    let command = "?";
-    try { command = readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " ").trim(); } catch { /* gone */ }
-    try {
-      process.kill(pid, "SIGKILL");
-      found++;
-      console.error(`FAIL: ${runner} left process ${pid} running (${command}); ended it`);
-    } catch { /* exited meanwhile */ }
-  }
-  return found;
-}
-
 let aspectPassed = 0;
 let aspectFailed = 0;
 if (suites.includes("as")) {
-  const aspect = spawnSync(process.execPath, ["node_modules/@as-pect/cli/bin/asp", "--config", "as-pect.config.cjs", "--no-logo"],
+  const aspect = spawnSync(process.execPath, ASPECT_ARGS,
     { encoding: "utf8", env, timeout: ASPECT_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 64 << 20 });
   process.stdout.write(aspect.stdout ?? "");
   process.stderr.write(aspect.stderr ?? "");
@@ -99,7 +77,7 @@ if (suites.includes("as")) {
   aspectPassed = Number(totals?.[1] ?? 0);
   // A non-zero exit with every counted test green (a compile error, a timeout) still counts as a failure.
   aspectFailed = Math.max(Number(totals?.[2] ?? 0) - aspectPassed, aspect.status === 0 && totals ? 0 : 1);
-  aspectFailed += endLeftovers("as-pect");
+  aspectFailed += endLeftovers(RUN_MARKER, "as-pect");
 }
 
 let nodePassed = 0;
@@ -118,7 +96,7 @@ if (nodeFiles.length) {
   } else if (node.status !== 0 && nodeFailed === 0) {
     nodeFailed = 1; // it failed without a failing test to show for it (a file that did not load)
   }
-  nodeFailed += endLeftovers("node:test");
+  nodeFailed += endLeftovers(RUN_MARKER, "node:test");
 }
 
 const left = [];
