@@ -6,6 +6,7 @@
 // `npm run bench` runs it; alone: node bench/cluster.mjs [seconds]
 import { spawn } from "node:child_process";
 import http from "node:http";
+import { availableParallelism, loadavg } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, waitForPort, wasmtime } from "../tests/helpers/engines.mjs";
@@ -15,7 +16,7 @@ const APP = join(ROOT, "dist/tests/apps/cluster-work.wasm");
 const CLI = join(ROOT, "dist/host/cli.js");
 
 /** Starts `eventide run` with `workers` workers of `engine`; resolves once all of them answer. */
-async function startCluster(engine, workers) {
+export async function startCluster(engine, workers) {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, "run", APP, "--listen", `127.0.0.1:${port}`, "--engine", engine, "--workers", String(workers)],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, EVENTIDE_WASMTIME: wasmtime() } });
@@ -42,7 +43,7 @@ function request(port, path, agent) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: "127.0.0.1", port, path, agent }, (res) => {
       res.resume();
-      res.on("end", () => resolve({ worker: res.headers["x-worker"] }));
+      res.on("end", () => resolve({ worker: res.headers["x-worker"], newConnection: !req.reusedSocket }));
     });
     req.on("error", reject);
     req.setTimeout(10_000, () => req.destroy(new Error("no response in 10 s")));
@@ -51,29 +52,37 @@ function request(port, path, agent) {
 
 /**
  * `clients` loops request `path` for `seconds`: each over its own keep-alive connection, or a new connection per
- * request. Counts requests per worker, and connections per worker (keep-alive: a loop's connection is the
- * worker that answered it; new connections: every request is one).
+ * request. Counts requests per worker and connections per worker: for keep-alive clients, the worker each client's
+ * connection is on at the end (a connection a worker closes to hand its surplus over, BALANCE, is replaced by a
+ * new one: `reconnections` counts those); for a new connection per request, every request is one.
  */
-async function drive(port, { clients, seconds, keepAlive, path }) {
+export async function drive(port, { clients, seconds, keepAlive, path }) {
   const requests = new Map();
   const connections = new Map();
+  const count = (map, worker) => map.set(worker, (map.get(worker) ?? 0) + 1);
   const deadline = Date.now() + seconds * 1000;
   let total = 0;
+  let opened = 0;
   const loop = async () => {
     const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
-    let first = true;
+    let last;
     while (Date.now() < deadline) {
-      const { worker } = await request(port, path, agent);
-      requests.set(worker, (requests.get(worker) ?? 0) + 1);
-      if (first || !keepAlive) connections.set(worker, (connections.get(worker) ?? 0) + 1);
-      first = false;
+      const { worker, newConnection } = await request(port, path, agent);
+      count(requests, worker);
+      if (!keepAlive) count(connections, worker);
+      if (newConnection) opened++;
+      last = worker;
       total++;
     }
+    if (keepAlive && last) count(connections, last);
     if (agent) agent.destroy();
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: clients }, loop));
-  return { requests: Object.fromEntries(requests), connections: Object.fromEntries(connections), rps: total / ((Date.now() - started) / 1000) };
+  return {
+    requests: Object.fromEntries(requests), connections: Object.fromEntries(connections),
+    reconnections: keepAlive ? opened - clients : undefined, rps: total / ((Date.now() - started) / 1000),
+  };
 }
 
 const ratio = (counts, workers) => {
@@ -83,7 +92,8 @@ const ratio = (counts, workers) => {
 
 /** Balance for both engines and both client kinds, then 2 workers ÷ 1 on the CPU-bound handler. */
 export async function clusterBench({ seconds = 5, engines = ["wasmtime", "node"], log = console.log } = {}) {
-  const results = { balance: [], scaling: [] };
+  const results = { date: new Date().toISOString(), seconds, cores: availableParallelism(), balance: [], scaling: [],
+    load_average_before: loadavg()[0] };
   for (const engine of engines) {
     const cluster = await startCluster(engine, 2);
     try {
@@ -93,7 +103,7 @@ export async function clusterBench({ seconds = 5, engines = ["wasmtime", "node"]
         const row = { engine, kind, ...r, requestRatio: ratio(r.requests, 2), connectionRatio: ratio(r.connections, 2) };
         results.balance.push(row);
         log(`cluster ${engine} ${kind}: requests ${JSON.stringify(r.requests)} (max/min ${row.requestRatio.toFixed(2)}), ` +
-          `connections ${JSON.stringify(r.connections)} (max/min ${row.connectionRatio.toFixed(2)}), ${r.rps.toFixed(0)} req/s`);
+          `connections ${JSON.stringify(r.connections)} (max/min ${row.connectionRatio.toFixed(2)}), ${r.reconnections ?? 0} reconnections, ${r.rps.toFixed(0)} req/s`);
       }
     } finally {
       await cluster.stop();
@@ -111,6 +121,7 @@ export async function clusterBench({ seconds = 5, engines = ["wasmtime", "node"]
     results.scaling.push({ engine, oneWorker: rps[1], twoWorkers: rps[2], speedup: rps[2] / rps[1] });
     log(`cluster ${engine} CPU-bound (~0.5 ms/request): 1 worker ${rps[1].toFixed(0)} req/s, 2 workers ${rps[2].toFixed(0)} req/s, ${(rps[2] / rps[1]).toFixed(2)}×`);
   }
+  results.load_average_after = loadavg()[0];
   return results;
 }
 

@@ -10,6 +10,7 @@ import { connect } from "node:net";
 import { parserBench } from "./parser.mjs";
 import { instructionsPerRequest } from "./instructions.mjs";
 import { renderReport } from "./report.mjs";
+import { clusterBench } from "./cluster.mjs";
 import { freePort, rssKiB } from "../tests/helpers/engines.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -270,6 +271,8 @@ for (const name of ["eventide-wasmtime", "eventide-node", "nginx"]) {
     c50_paired_by_round: pairedRatio(results.hello_c50, name), c1000_paired_by_round: pairedRatio(results.hello_c1000, name),
     with_idle: results.idle[name]?.rps_with_idle && results.idle["node-http"]?.rps_with_idle ? results.idle[name].rps_with_idle / results.idle["node-http"].rps_with_idle : null };
 }
+log("workers: balance and scaling");
+results.cluster = await clusterBench({ seconds: QUICK ? 2 : 5, engines: underWasmtime.missing ? ["node"] : ["wasmtime", "node"], log });
 results.total_seconds = Math.round((Date.now() - started) / 1000);
 writeFileSync(join(ROOT, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
 renderReport(results, ROOT);
