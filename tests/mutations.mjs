@@ -99,17 +99,24 @@ export const MUTATIONS = [
   // ---- CLI and embedding ----
   {
     id: "cli-wasmtime-loses-listener", area: "CLI", file: "host/engines/wasmtime.ts",
-    find: `if (fds.length) flags.push("-S", "listenfd", "--env", \`EVENTIDE_LISTEN=\${listenEnv(options.listeners, fds)}\`);`,
-    replace: `if (fds.length) flags.push("--env", \`EVENTIDE_LISTEN=\${listenEnv(options.listeners, fds)}\`);`,
+    find: 'if (fds.length) args.push("-S", "listenfd");',
+    replace: "",
     tests: ["tests/host/cli.test.mjs"],
     why: "eventide run --engine wasmtime --listen: wasmtime never gets the listening socket",
   },
   {
     id: "cli-wasmtime-drops-env", area: "CLI", file: "host/engines/wasmtime.ts",
-    find: "  for (const [k, v] of Object.entries(options.env)) flags.push(\"--env\", `${k}=${v}`);\n",
-    replace: "",
+    find: "const env: Record<string, string> = { ...options.env };",
+    replace: "const env: Record<string, string> = {};",
     tests: ["tests/host/cli.test.mjs"],
     why: "--env never reaches an app under wasmtime",
+  },
+  {
+    id: "cli-wasmtime-stop-kills", area: "CLI", file: "host/engines/wasmtime.ts",
+    find: "if (running()) channel.send(encodeFrame(FrameType.STOP));",
+    replace: "if (running()) child.kill(\"SIGKILL\");",
+    tests: ["tests/host/cli.test.mjs", "tests/host/embedding.test.mjs"],
+    why: "a stop under wasmtime kills the app and its requests instead of draining it",
   },
   {
     id: "cli-sigterm-unhandled", area: "CLI", file: "host/cli.ts",

@@ -2,11 +2,13 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { ENGINES, startApp, rssKiB } from "../helpers/engines.mjs";
+import { ENGINES, startApp, endApps, rssKiB, within } from "../helpers/engines.mjs";
 
 const ECHO = "dist/examples/echo-tcp.wasm";
 const PROBE = "dist/tests/apps/net-probe.wasm";
 const GREETING = "Echo server\r\n";
+
+after(endApps); // an app a failed test left running would keep this file from ending
 
 /** Connects, sends `payload` (then half-closes unless keepOpen), and collects everything until EOF. */
 function exchange(port, payload, { readDelayMs = 0, keepOpen = false } = {}) {
@@ -96,7 +98,7 @@ for (const engine of ENGINES) {
   describe(`process lifecycle under ${engine}`, () => {
     it("runs timers in order and exits 0 when nothing is left", async () => {
       const app = await startApp("dist/examples/timers.wasm", { engine, listen: false });
-      const { code } = await app.exited;
+      const { code } = await within(app.exited, 10_000, "the timers example's exit"); // its last timer is at 60 ms
       assert.equal(code, 0, app.stderr);
       const lines = app.stdout.trim().split("\n");
       assert.deepEqual([...lines].sort(), [
@@ -120,18 +122,18 @@ for (const engine of ENGINES) {
 
     it("exits with process.exitCode", async () => {
       const app = await startApp("dist/tests/apps/exit-code.wasm", { engine, listen: false });
-      assert.equal((await app.exited).code, 3);
+      assert.equal((await within(app.exited, 10_000, "exit-code's exit")).code, 3);
     });
 
     it("an unhandled 'error' prints it and exits 1", async () => {
       const app = await startApp("dist/tests/apps/uncaught-error.wasm", { engine, listen: false });
-      assert.equal((await app.exited).code, 1);
+      assert.equal((await within(app.exited, 10_000, "uncaught-error's exit")).code, 1);
       assert.match(app.stderr, /Uncaught Error: the disk is full of eels/);
     });
 
     it("listen() without a granted socket names the flag that grants one", async () => {
       const app = await startApp(ECHO, { engine, listen: false });
-      assert.equal((await app.exited).code, 1);
+      assert.equal((await within(app.exited, 10_000, "the exit")).code, 1);
       assert.match(app.stderr, /tcplisten=127\.0\.0\.1:PORT/);
       assert.match(app.stderr, /--listen/);
     });
