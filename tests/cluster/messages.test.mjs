@@ -75,6 +75,32 @@ for (const engine of ENGINES) {
       }
     });
 
+    it("events: a killed worker's 'worker-exit' and its replacement's 'worker-start'/'worker-ready'; restart() replaces both", async () => {
+      const app = await run(CLUSTER_APP, {
+        engine, workers: 2, listen: ["127.0.0.1:0"], stdout: sink(), stderr: sink(), wasmtime: engine === "wasmtime" ? wasmtime() : undefined,
+      });
+      try {
+        const events = [];
+        for (const event of ["worker-start", "worker-ready", "worker-exit"]) {
+          app.on(event, (worker, code, signal) => events.push([event, worker.id, worker.pid, ...(event === "worker-exit" ? [code, signal] : [])]));
+        }
+        const killed = app.workers[1].pid;
+        const replaced = new Promise((resolve) => app.on("worker-ready", resolve));
+        process.kill(killed, "SIGKILL");
+        const next = await replaced;
+        assert.equal(next.id, 2);
+        assert.deepEqual(events, [["worker-exit", 2, killed, null, "SIGKILL"], ["worker-start", 2, next.pid], ["worker-ready", 2, next.pid]]);
+        const before = app.workers.map((w) => w.pid);
+        await app.restart(2000);
+        const after = app.workers.map((w) => w.pid);
+        assert.deepEqual(app.workers.map((w) => [w.id, w.ready]), [[1, true], [2, true]]);
+        assert.ok(after.every((pid, i) => pid !== before[i]), "every worker was replaced");
+        assert.equal(events.filter(([e, , , code]) => e === "worker-exit" && code === 0).length, 2, "the old workers drained and exited 0");
+      } finally {
+        assert.equal(await app.stop(5000), 0);
+      }
+    });
+
     it("eventide run relays each worker's messages to the others: a cluster-wide count", async () => {
       const app = await startCluster(engine, { wasm: join(ROOT, "dist/examples/cluster-counter.wasm") });
       try {
