@@ -14,8 +14,11 @@ const BACKOFF_RESET_AFTER_MS = 10_000;
 /** CRASH_LOOP_COUNT ends of a slot's workers within CRASH_LOOP_WINDOW_MS: the slot is given up. */
 const CRASH_LOOP_COUNT = 5;
 const CRASH_LOOP_WINDOW_MS = 10_000;
-/** How long a replacement may take to become ready in a rolling restart before the old worker is kept. */
-const REPLACEMENT_READY_MS = 10_000;
+/**
+ * How long a worker may take to become ready (its app's script run, wasmtime's compilation included): the watchdog
+ * kills one that takes longer (a script that never returns), and a rolling restart then keeps the old worker.
+ */
+const READY_WITHIN_MS = 30_000;
 /** How often each worker is told its share of the open connections (BALANCE), as heartbeats come. */
 const BALANCE_EVERY_MS = 250;
 
@@ -55,6 +58,7 @@ export class Cluster extends EventEmitter {
   private stopping: Promise<StopOutcome> | undefined;
   private ended = false;
   private readonly balancer: NodeJS.Timeout;
+  private rolling: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ClusterOptions) {
     super();
@@ -123,7 +127,13 @@ export class Cluster extends EventEmitter {
    * worker (killed after `graceMs`). A replacement that fails to become ready is ended and the old worker kept.
    * A slot that gave up is started afresh.
    */
-  async restart(graceMs: number): Promise<void> {
+  restart(graceMs: number): Promise<void> {
+    // One roll at a time: a restart asked for during one (a second SIGHUP) follows it.
+    this.rolling = this.rolling.then(() => this.roll(graceMs));
+    return this.rolling;
+  }
+
+  private async roll(graceMs: number): Promise<void> {
     for (const slot of this.slots) {
       if (this.stopping) return;
       const old = slot.worker;
@@ -135,10 +145,10 @@ export class Cluster extends EventEmitter {
       }
       slot.replacing = true;
       const next = await this.spawn(slot.id);
-      const ready = await this.whenReady(next, REPLACEMENT_READY_MS);
+      const ready = await this.whenReady(next, READY_WITHIN_MS);
       slot.replacing = false;
       if (!ready) {
-        this.log(next, `was not ready within ${REPLACEMENT_READY_MS} ms; keeping worker ${slot.id} (pid ${old.pid})`);
+        this.log(next, `did not become ready; keeping worker ${slot.id} (pid ${old.pid})`);
         next.kill();
         if (!old.alive && slot.worker === old) await this.startSlot(slot); // it ended meanwhile
         continue;
@@ -169,9 +179,9 @@ export class Cluster extends EventEmitter {
     const worker = await startWorker(id, this.options.template);
     this.live.add(worker);
     this.log(worker, "started");
+    this.watch(worker);
     worker.on("ready", () => {
       this.log(worker, "ready");
-      this.watch(worker);
       this.emit("worker-ready", worker);
       this.emit("slot-settled");
     });
@@ -181,15 +191,21 @@ export class Cluster extends EventEmitter {
     return worker;
   }
 
-  /** The watchdog: a ready worker that sends no frame (heartbeats come every 250 ms) for watchdogMs is killed. */
+  /**
+   * The watchdog: a ready worker that sends no frame (heartbeats come every 250 ms) for watchdogMs, or one not ready
+   * within READY_WITHIN_MS, is killed.
+   */
   private watch(worker: ClusterWorker): void {
     const limit = this.options.watchdogMs;
     if (limit <= 0) return;
+    const spawnedAt = performance.now();
     const check = setInterval(() => {
       if (!worker.alive) return clearInterval(check);
-      if (performance.now() - worker.lastFrameAt < limit) return;
+      const now = performance.now();
+      if (worker.ready ? now - worker.lastFrameAt < limit : now - spawnedAt < READY_WITHIN_MS) return;
       clearInterval(check);
-      this.log(worker, `killed by the watchdog: no heartbeat for ${limit} ms`);
+      this.log(worker, worker.ready ? `killed by the watchdog: no heartbeat for ${limit} ms`
+        : `killed by the watchdog: not ready after ${READY_WITHIN_MS} ms`);
       worker.kill();
     }, Math.min(250, limit / 4));
     check.unref();

@@ -41,10 +41,9 @@ export async function startWasmtimeEngine(options: EngineOptions & { wasmtime?: 
   const launch = wasmtimeLaunch(options, listeners, { fd: serverFd(control.server), token: control.token });
   const child = spawn(wasmtime, launch.args, {
     stdio: ["inherit", options.stdout ? "pipe" : "inherit", options.stderr ? "pipe" : "inherit", ...launch.fds],
+    // In this process's group, as before the control channel: whatever ends the group (a process manager, a test
+    // harness, a terminal's Ctrl-C) ends wasmtime with it. SIGINT/SIGTERM sent to this process alone drain it.
     env: launch.env,
-    // A group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) must reach only this process,
-    // which then drains the app over the control channel instead of wasmtime dying of it.
-    detached: true,
   });
   if (options.stdout) child.stdout!.pipe(options.stdout, { end: false });
   if (options.stderr) child.stderr!.pipe(options.stderr, { end: false });
