@@ -96,6 +96,8 @@ for (const engine of ENGINES) {
         assert.deepEqual(app.workers.map((w) => [w.id, w.ready]), [[1, true], [2, true]]);
         assert.ok(after.every((pid, i) => pid !== before[i]), "every worker was replaced");
         assert.equal(events.filter(([e, , , code]) => e === "worker-exit" && code === 0).length, 2, "the old workers drained and exited 0");
+        assert.equal(await app.stop(5000), 0);
+        await assert.rejects(request(app.addresses[0].port), /ECONNREFUSED/, "the primary let go of the listener");
       } finally {
         assert.equal(await app.stop(5000), 0);
       }
