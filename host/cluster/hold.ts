@@ -27,11 +27,11 @@ export interface HeldListeners {
 export async function holdListeners(addresses: ListenAddress[]): Promise<HeldListeners> {
   const setup: HolderSetup = { addresses, block: new SharedArrayBuffer(4) };
   const thread = new Worker(HOLDER_ENTRY, { workerData: setup });
-  thread.unref(); // a blocked thread must not keep this process alive
   const report = await new Promise<HolderReport>((resolve, reject) => {
     thread.once("message", resolve);
     thread.once("error", reject);
   });
+  thread.unref(); // blocked for good from now on: it must not keep this process alive
   if ("error" in report) {
     await thread.terminate();
     throw new EventideError(report.error.code, report.error.message, report.error.fix);

@@ -290,9 +290,9 @@ export class Cluster extends EventEmitter {
     this.ended = true;
     process.off("exit", this.killOnExit);
     clearInterval(this.balancer);
-    void this.options.held.release();
     this.emit("slot-settled");
-    this.resolveExit(code);
+    // Exited means the listeners are closed too: the port can be bound again at once.
+    void this.options.held.release().then(() => this.resolveExit(code));
   }
 
   private log(worker: ClusterWorker, event: string): void {
