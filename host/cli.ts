@@ -158,7 +158,10 @@ async function superviseCluster(app: EventideCluster, grace: number): Promise<nu
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
   process.off("SIGHUP", restart);
-  if (app.stopped === "forced") console.error(`eventide: workers still had work in flight after --grace ${grace} ms and were killed; exit ${code}`);
+  if (app.stopped === "forced") {
+    console.error(signals > 1 ? `eventide: workers killed by a second signal before they had drained; exit ${code}`
+      : `eventide: workers still had work in flight after --grace ${grace} ms and were killed; exit ${code}`);
+  }
   return code;
 }
 

@@ -57,6 +57,8 @@ export class Cluster extends EventEmitter {
   private readonly live = new Set<ClusterWorker>();
   private stopping: Promise<StopOutcome> | undefined;
   private ended = false;
+  /** kill() ended workers: a stop is then forced. */
+  private killed = false;
   private readonly balancer: NodeJS.Timeout;
   private rolling: Promise<void> = Promise.resolve();
 
@@ -102,23 +104,20 @@ export class Cluster extends EventEmitter {
     this.stopping ??= (async () => {
       for (const slot of this.slots) clearTimeout(slot.restartTimer);
       for (const worker of this.live) worker.stop();
-      let forced = false;
-      const force = setTimeout(() => {
-        forced = this.live.size > 0;
-        this.kill();
-      }, graceMs);
+      const force = setTimeout(() => this.kill(), graceMs);
       await this.allEnded();
       clearTimeout(force);
-      const outcome: StopOutcome = forced ? "forced" : "graceful";
+      const outcome: StopOutcome = this.killed ? "forced" : "graceful";
       this.finish(outcome === "forced" ? FORCED_STOP_EXIT_CODE : 0);
       return outcome;
     })();
     return this.stopping;
   }
 
-  /** SIGKILL to every worker at once (a second SIGINT/SIGTERM). */
+  /** SIGKILL to every worker at once (a second SIGINT/SIGTERM); a stop that comes to this is forced. */
   kill(): void {
     for (const slot of this.slots) clearTimeout(slot.restartTimer);
+    this.killed ||= this.live.size > 0;
     for (const worker of this.live) worker.kill();
   }
 

@@ -33,6 +33,22 @@ for (const engine of ENGINES) {
       for (const a of agents) a.destroy();
     });
 
+    it("a second SIGTERM kills every worker at once: exit 124, and says so", async () => {
+      const app = await startCluster(engine);
+      const { settled, agents } = await slowRequests(app.port, 2, true);
+      await new Promise((r) => setTimeout(r, 200));
+      const signalled = Date.now();
+      app.child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 100));
+      const { code } = await app.stop("SIGTERM");
+      assert.ok(Date.now() - signalled < 800, "it did not wait for the slow requests");
+      assert.equal(code, 124, app.stderr);
+      assert.match(app.stderr, /workers killed by a second signal before they had drained; exit 124/);
+      assert.equal(app.lines(/was ended by SIGKILL$/).length, 2);
+      assert.ok((await settled).every((r) => r.status === "rejected"), "the slow requests were cut");
+      for (const a of agents) a.destroy();
+    });
+
     // Known under the Node engine (about 1 run in 7 here): a connection its libuv accepted but its guest had not yet
     // taken is reset when the draining guest closes its listener (host/shim.ts destroys a closed listener's pending
     // connections). Under wasmtime such a connection waits in the kernel's queue for a sibling.
