@@ -33,6 +33,17 @@ for (const engine of ENGINES) {
       for (const a of agents) a.destroy();
     });
 
+    it("SIGTERM with a request in flight past --grace: the rest is killed, exit 124, and says so", async () => {
+      const app = await startCluster(engine, { flags: ["--grace", "300"] });
+      const { settled, agents } = await slowRequests(app.port, 2, true);
+      await new Promise((r) => setTimeout(r, 100));
+      const { code } = await app.stop("SIGTERM");
+      assert.equal(code, 124, app.stderr);
+      assert.match(app.stderr, /workers still had work in flight after --grace 300 ms and were killed; exit 124/);
+      assert.ok((await settled).every((r) => r.status === "rejected"), "the slow requests were cut");
+      for (const a of agents) a.destroy();
+    });
+
     it("a second SIGTERM kills every worker at once: exit 124, and says so", async () => {
       const app = await startCluster(engine);
       const { settled, agents } = await slowRequests(app.port, 2, true);
