@@ -12,6 +12,8 @@ const readPool = memory.data(READ_POOL_SIZE, 16);
 const ENCODE_SCRATCH_SIZE: i32 = 64 * 1024;
 const encodeScratch = memory.data(ENCODE_SCRATCH_SIZE, 16);
 const READS_PER_WAKEUP: i32 = 32;
+/** Connections still waiting to be accepted that close() takes and serves. */
+const ACCEPTS_ON_CLOSE: i32 = 1024;
 /** Connections accepted per readiness of a listener; a worker sharing its listeners with siblings takes fewer. */
 let acceptsPerWakeup: i32 = 128;
 
@@ -603,14 +605,7 @@ export class Server extends IoHandle {
       accepted = true;
       const backoff = this.backoff;
       if (backoff != null) backoff.succeeded();
-      if (this.maxConnections > 0 && this.connectionCount >= this.maxConnections) {
-        sys.close(<u32>fd);
-        this.emit("drop");
-        continue;
-      }
-      this.connectionCount++;
-      openConnections++;
-      this.onConnection(new Socket(fd, this));
+      this.take(fd);
     }
     return accepted;
   }
@@ -655,7 +650,12 @@ export class Server extends IoHandle {
     return false;
   }
 
-  /** Stops accepting; 'close' follows once every connection has ended. */
+  /**
+   * Stops accepting; 'close' follows once every connection has ended. Connections that already wait to be
+   * accepted are taken first (a bounded number) and served, rather than reset when the listener closes: a
+   * client that connected before close() is owed an answer (under the Node engine they were accepted by the
+   * host already, and under workers no sibling could take them instead).
+   */
   close(callback: ((server: Server) => void) | null = null): this {
     if (callback != null) this.once("close", callback);
     if (!this.listening_) {
@@ -666,8 +666,29 @@ export class Server extends IoHandle {
     this.closing = true;
     const backoff = this.backoff;
     if (backoff != null) backoff.disarm();
+    this.acceptWaiting();
     this.closeHandle();
     return this;
+  }
+
+  /** A connection accepted: past maxConnections it is closed at once ('drop'), else it is served. */
+  private take(fd: i32): void {
+    if (this.maxConnections > 0 && this.connectionCount >= this.maxConnections) {
+      sys.close(<u32>fd);
+      this.emit("drop");
+      return;
+    }
+    this.connectionCount++;
+    openConnections++;
+    this.onConnection(new Socket(fd, this));
+  }
+
+  private acceptWaiting(): void {
+    for (let budget = ACCEPTS_ON_CLOSE; budget > 0 && this.fd >= 0; budget--) {
+      const fd = sys.accept(<u32>this.fd);
+      if (fd < 0) return;
+      this.take(fd);
+    }
   }
 
   onClose(): void {

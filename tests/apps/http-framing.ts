@@ -84,6 +84,12 @@ const server = http.createServer((req: http.IncomingMessage, res: http.ServerRes
   } else if (route == "/hints") {
     res.writeEarlyHints(["Link", "</style.css>; rel=preload; as=style"]);
     res.end("ok");
+  } else if (route == "/busy-then-close") {
+    // Holds the loop for 300 ms (clients that connect meanwhile wait to be accepted), then stops accepting.
+    const until = Date.now() + 300;
+    while (Date.now() < until) { /* busy */ }
+    req.socket.server!.close();
+    res.end("closing");
   } else if (route == "/processing") {
     res.writeProcessing();
     setTimeout(finish, 20, res);
