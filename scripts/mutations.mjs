@@ -89,10 +89,21 @@ function runTests(testFiles) {
   const results = [];
   if (specs.length) results.push(sh(process.execPath, ASPECT_ARGS, ASPECT_TIMEOUT_MS)); // all specs: ~20 s
   if (suites.length) {
-    results.push(sh(process.execPath, ["--test", "--test-concurrency=1", `--test-timeout=${FILE_TIMEOUT_MS}`, "--test-reporter=dot", ...suites],
+    results.push(sh(process.execPath, ["--test", "--test-concurrency=1", `--test-timeout=${FILE_TIMEOUT_MS}`, "--test-reporter=spec", ...suites],
       FILE_TIMEOUT_MS * suites.length + 30_000));
   }
-  return { passed: results.every((r) => r.ok), timedOut: results.some((r) => r.timedOut), output: results.map((r) => r.output).join("\n") };
+  const output = results.map((r) => r.output).join("\n");
+  return { passed: results.every((r) => r.ok), timedOut: results.some((r) => r.timedOut), output, failing: failingTests(output) };
+}
+
+/** The names of the tests that failed, from node:test's spec reporter and as-pect's output. */
+function failingTests(output) {
+  const names = new Set();
+  for (const line of output.replace(/\x1b\[\d+m/g, "").split("\n")) {
+    const m = /^\s*(?:✖|❌) (.+?)(?: \([\d.]+ms\))?(?: - .*)?$/.exec(line);
+    if (m && !/\.(test\.mjs|spec\.ts)\b/.test(m[1]) && m[1] !== "failing tests:") names.add(m[1].trim());
+  }
+  return [...names];
 }
 
 const started = Date.now();
@@ -139,7 +150,8 @@ for (const m of chosen) {
   } else {
     const r = runTests(m.tests);
     verdict = r.passed ? "MISSED" : "caught";
-    if (r.timedOut) note = "(by a time limit)";
+    if (r.timedOut) note = "(by a time limit) ";
+    if (!r.passed) note += `by: ${r.failing.slice(0, 3).map((n) => JSON.stringify(n.slice(0, 70))).join(", ") || "(see the output)"}`;
   }
   writeFileSync(path, original);
   rmSync(join(scratch, "dist"), { recursive: true, force: true });
