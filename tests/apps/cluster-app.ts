@@ -1,11 +1,23 @@
 // Test app for workers (tests/cluster): every response names its worker (X-Worker). GET /trap traps the worker
 // (unreachable), GET /slow answers after 1 s, GET /spin never returns (the watchdog's case); anything else is
-// answered "ok" at once. Every message from the primary is sent back as it came (text as text, bytes as bytes).
+// answered "ok" at once. Every message from the primary is sent back as it came (text as text, bytes as bytes);
+// "send too much" makes the worker try a message over the limit and report what happened.
 import * as http from "eventide/http";
 import * as cluster from "eventide/cluster";
-import { setTimeout } from "eventide/timers";
+import { setTimeout, setImmediate } from "eventide/timers";
+import { NetError } from "eventide/net";
+
+let refusal = "none";
+cluster.on("error", (err: NetError) => { refusal = err.code; });
 
 cluster.on("message", (message: cluster.Message) => {
+  if (message.isText && message.text == "send too much") {
+    // The guest's own limit: over MAX_MESSAGE_BYTES, send() returns false and 'error' names why.
+    const sent = cluster.send(new Uint8Array(cluster.MAX_MESSAGE_BYTES + 1));
+    // 'error' comes on the next tick: report after it.
+    setImmediate((sent: bool) => { cluster.send("too much: " + (sent ? "sent" : "refused") + ", " + refusal); }, sent);
+    return;
+  }
   if (message.isText) cluster.send(message.text);
   else cluster.send(message.bytes);
 });

@@ -103,6 +103,21 @@ for (const engine of ENGINES) {
       }
     });
 
+    it("a worker's send() of more than 1 MiB returns false and emits ERR_CLUSTER_MESSAGE_TOO_LARGE; the channel goes on", async () => {
+      const app = await run(CLUSTER_APP, {
+        engine, workers: 1, listen: ["127.0.0.1:0"], stdout: sink(), stderr: sink(), wasmtime: engine === "wasmtime" ? wasmtime() : undefined,
+      });
+      try {
+        const back = collect(app, 1, 2);
+        app.workers[0].send("send too much");
+        app.workers[0].send("still there");
+        // The report waits for the 'error' (next tick), so the echo may come first.
+        assert.deepEqual((await back).sort(), ["still there", "too much: refused, ERR_CLUSTER_MESSAGE_TOO_LARGE"]);
+      } finally {
+        assert.equal(await app.stop(5000), 0);
+      }
+    });
+
     it("eventide run relays each worker's messages to the others: a cluster-wide count", async () => {
       const app = await startCluster(engine, { wasm: join(ROOT, "dist/examples/cluster-counter.wasm") });
       try {
