@@ -52,6 +52,13 @@ export const MUTATIONS = [
     tests: ["tests/as/timers.spec.ts"],
     why: "clearTimeout searches the heap: O(n) per change (the 100k-timers cost bound)",
   },
+  {
+    id: "timers-interval-once", area: "timers", file: "assembly/timers.ts",
+    find: "if (this.repeat) this.arm(this.delay);",
+    replace: "if (false) this.arm(this.delay);",
+    tests: ["tests/as/timers.spec.ts", "tests/net/net.test.mjs"],
+    why: "setInterval fires once",
+  },
   // ---- loop and tasks ----
   {
     id: "loop-never-exits", area: "loop", file: "assembly/loop.ts",
@@ -95,6 +102,43 @@ export const MUTATIONS = [
     replace: "",
     tests: ["tests/net/net.test.mjs"],
     why: "socket.end() never half-closes: clients wait for an EOF that never comes",
+  },
+  // ---- HTTP server ----
+  {
+    id: "server-keep-alive-after-connection-close", area: "server", file: "assembly/http/connection.ts",
+    find: "new ServerResponse(this, req, parser.keepAlive && !server.closing",
+    replace: "new ServerResponse(this, req, !server.closing",
+    tests: ["tests/http-server/hardening.test.mjs"],
+    why: "the connection stays open after Connection: close and after HTTP/1.0 without keep-alive",
+  },
+  {
+    id: "server-no-close-after-4xx", area: "server", file: "assembly/http/connection.ts",
+    find: "    if (res == null || !res.headersSent) this.sendClosing(new HttpParseError(code).statusCode);\n    this.closeLingering();",
+    replace: "    if (res == null || !res.headersSent) this.sendClosing(new HttpParseError(code).statusCode);",
+    tests: ["tests/http-server/hardening.test.mjs", "tests/http-server/server.test.mjs"],
+    why: "after answering a malformed request with 400 the connection stays open (until a timeout)",
+  },
+  {
+    id: "server-no-100-continue", area: "server", file: "assembly/http/connection.ts",
+    find: "      res.writeContinue();\n",
+    replace: "",
+    tests: ["tests/http-server/hardening.test.mjs"],
+    why: "Expect: 100-continue is never answered: the client waits before sending its body",
+  },
+  // ---- the Node engine's socket shim ----
+  {
+    id: "shim-every-socket-writable", area: "shim", file: "host/shim.ts",
+    find: "    return !socket.writableNeedDrain;\n",
+    replace: "    return true;\n",
+    tests: ["tests/host/shim.test.mjs", "tests/http-server/server.test.mjs"],
+    why: "poll_oneoff reports a blocked socket writable: the server spins at a full core behind a slow reader",
+  },
+  {
+    id: "shim-no-bounds-check", area: "shim", file: "host/shim.ts",
+    find: "    return ptr + len <= this.bytes.length;",
+    replace: "    return true;",
+    tests: ["tests/host/shim.test.mjs"],
+    why: "guest pointers and lengths are used unchecked: a bad one throws in the host instead of EFAULT",
   },
   // ---- CLI and embedding ----
   {
