@@ -4,7 +4,7 @@
 // spans relative to its first byte. The body is decoded incrementally by a declared state machine, so input
 // may be split anywhere — inside CRLF, a chunk-size or an extension.
 import { ParseError, MAX_CHUNK_EXTENSIONS_SIZE } from "./errors";
-import { is, TOKEN, VALUE, TARGET, HEX, isHostValue } from "./fields";
+import { is, TOKEN, VALUE, TARGET, HEX, HOST, isHostValue } from "./fields";
 export { ParseError, errorReason, errorCode, statusForError } from "./errors";
 
 export enum Kind { REQUEST, RESPONSE }
@@ -223,7 +223,14 @@ export class Parser {
   }
 
   private parseVersion(p: usize, i: i32, end: i32): i32 {
-    if (end - i < 8) return HeadResult.NEED_MORE;
+    if (end - i < 8) {
+      // Shorter than "HTTP/1.1" before the line ends: no more bytes can make it a version.
+      for (let k = i; k < end; k++) {
+        const c = <u32>load<u8>(p + k);
+        if (c == CR || c == LF) return this.fail(ParseError.INVALID_VERSION);
+      }
+      return HeadResult.NEED_MORE;
+    }
     // "HTTP/" as one little-endian u32 plus the slash
     if (load<u32>(p + i) != 0x50545448 || load<u8>(p + i + 4) != 0x2f) return this.fail(ParseError.INVALID_VERSION);
     const major = <u32>load<u8>(p + i + 5) - 0x30;
@@ -687,7 +694,14 @@ function isTargetForm(p: usize, n: i32, method: Method): bool {
     if (!(isAlpha || (i > 0 && ((c >= 0x30 && c <= 0x39) || c == 0x2b || c == 0x2d || c == 0x2e)))) break;
     i++;
   }
-  return i > 0 && i + 2 < n && load<u8>(p + i) == 0x3a && load<u16>(p + i + 1) == 0x2f2f;
+  if (!(i > 0 && i + 2 < n && load<u8>(p + i) == 0x3a && load<u16>(p + i + 1) == 0x2f2f)) return false;
+  // The authority, up to the path, query or fragment: [ userinfo "@" ] host [ ":" port ] (RFC 3986 §3.2).
+  for (i += 3; i < n; i++) {
+    const c = <u32>load<u8>(p + i);
+    if (c == 0x2f || c == 0x3f || c == 0x23) break;
+    if (!is(c, HOST) && c != 0x3a && c != 0x40 && c != 0x5b && c != 0x5d) return false;
+  }
+  return true;
 }
 
 /** authority-form = uri-host ":" port, with host as reg-name, IPv4 or [IPv6] characters. */

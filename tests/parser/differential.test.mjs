@@ -83,18 +83,6 @@ const RULES = [
     transferEncodings(text).join(",").split(",").some((c) => c.trim() && !KNOWN_CODING.test(c.trim())) },
   { name: "connection-close-wins", max: 14, test: ({ text, a, b }) =>
     a.state === "complete" && b.state === "complete" && a.keepAlive === false && b.keepAlive === true && /\r\nconnection:[^\r\n]*close/i.test(text) },
-  // Faults, not choices (docs/parser.md does not list them; reported for the parser): each is bounded like
-  // the rest, and its rule goes once the parser is fixed.
-  // The authority of an absolute-form target may hold '"' and '\\', which RFC 3986 §3.2.2 does not allow.
-  { name: "fault-quote-or-backslash-in-authority", max: 12, test: ({ target, a, b }) =>
-    b.error === "HPE_INVALID_URL" && a.state === "complete" && /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*["\\]/.test(target) },
-  // A request line whose version is shorter than "HTTP/1.1" and ends the head ("GET / H0\r\n\r\n") waits for
-  // 8 bytes instead of being rejected at once; the next bytes (or the headers timeout) end it.
-  { name: "fault-short-version-at-end-of-head", max: 451, test: ({ text, requestLine, a, b }) => {
-    const head = text.replace(/^(\r\n)+/, "");
-    return a.state === "incomplete" && b.state === "error" && head.startsWith(requestLine + "\r\n\r\n") &&
-      head.length - (requestLine.lastIndexOf(" ") + 1) < 8;
-  } },
 ];
 const RULE_MAX = new Map(RULES.map((r) => [r.name, r.max]));
 // "Ours waits for the blank line, llhttp rejects at the first bad byte": only while our head is unfinished.
