@@ -8,28 +8,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { ENGINES, startApp, rssKiB, cpuSeconds } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
+import { raw } from "../helpers/raw.mjs";
 
 const run = promisify(execFile);
-
-/** Writes `payload` on a raw socket and collects the reply until the server closes or `ms` passes. */
-function raw(port, payload, { ms = 5000, trickle = 0 } = {}) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    const started = Date.now();
-    const s = connect(port, "127.0.0.1", async () => {
-      if (!trickle) return s.write(payload);
-      for (const byte of Buffer.from(payload)) {
-        if (s.destroyed) return;
-        s.write(Buffer.of(byte));
-        await new Promise((r) => setTimeout(r, trickle));
-      }
-    });
-    s.on("data", (d) => chunks.push(d));
-    s.on("close", () => resolve({ text: Buffer.concat(chunks).toString("latin1"), elapsed: Date.now() - started }));
-    s.on("error", () => {});
-    setTimeout(() => { s.destroy(); }, ms);
-  });
-}
 
 /** Splits a byte stream of Content-Length-framed responses into { status, body } records. */
 function responses(text) {
