@@ -4,12 +4,10 @@
 // guest runs in tick mode and the host calls back in when a socket event arrives (see engines/node.ts).
 import type { Server, Socket } from "node:net";
 import type { Writable } from "node:stream";
+import { Errno as E, errnoFromCode } from "./abi.js";
 
-// WASI errno values (wasi_snapshot_preview1).
-const E = { SUCCESS: 0, AGAIN: 6, BADF: 8, CONNRESET: 15, FAULT: 21, INVAL: 28, IO: 29, NOTCONN: 53, NOTSOCK: 57, PIPE: 64 } as const;
-const ERRNO_BY_CODE: Record<string, number> = {
-  ECONNRESET: E.CONNRESET, EPIPE: E.PIPE, ENOTCONN: E.NOTCONN, ECONNABORTED: 13, ETIMEDOUT: 73, EHOSTUNREACH: 23, ENETUNREACH: 40,
-};
+/** The errors a Node socket reports that the guest is told by name; any other reads as EIO. */
+const SOCKET_ERROR_CODES = new Set(["ECONNRESET", "EPIPE", "ENOTCONN", "ECONNABORTED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
 const FILETYPE_SOCKET_STREAM = 6;
 const FDFLAGS_NONBLOCK = 4;
 const SDFLAGS_WR = 2;
@@ -201,7 +199,7 @@ export class SocketShim {
       this.options.wake();
     });
     socket.on("error", (err: NodeJS.ErrnoException) => {
-      stream.errno = ERRNO_BY_CODE[err.code ?? ""] ?? E.IO;
+      stream.errno = errnoFromCode(err.code, SOCKET_ERROR_CODES, E.IO);
       this.options.wake();
     });
     socket.on("drain", () => this.options.wake());

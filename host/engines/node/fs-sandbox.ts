@@ -23,18 +23,13 @@
 import { lstatSync, readlinkSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { DirGrant } from "../engine.js";
+import { Errno as E, errnoFromCode } from "../../abi.js";
 
-/** WASI errno values used here (wasi_snapshot_preview1). */
-const E = {
-  SUCCESS: 0, BADF: 8, BUSY: 10, EXIST: 20, FAULT: 21, ILSEQ: 25, INVAL: 28, IO: 29, ISDIR: 31, LOOP: 32, NAMETOOLONG: 37,
-  NOENT: 44, NOTDIR: 54, PERM: 63,
-} as const;
 /** What wasmtime answers for a path that leads out of its directory (cap-std's escape error, PermissionDenied). */
 const E_ESCAPE = E.PERM;
-const ERRNO_BY_CODE: Record<string, number> = {
-  EACCES: 2, EEXIST: E.EXIST, EINVAL: E.INVAL, EIO: E.IO, EISDIR: E.ISDIR, ELOOP: E.LOOP, ENAMETOOLONG: E.NAMETOOLONG,
-  ENOENT: E.NOENT, ENOSPC: 51, ENOTDIR: E.NOTDIR, ENOTEMPTY: 55, EPERM: E.PERM, EROFS: 69, EXDEV: 75,
-};
+/** The errors the lookups and link calls made here can meet that the guest is told by name; any other reads as EIO. */
+const FS_ERROR_CODES = new Set(["EACCES", "EEXIST", "EINVAL", "EIO", "EISDIR", "ELOOP", "ENAMETOOLONG", "ENOENT", "ENOSPC",
+  "ENOTDIR", "ENOTEMPTY", "EPERM", "EROFS", "EXDEV"]);
 const LOOKUP_SYMLINK_FOLLOW = 1;
 const OFLAGS_CREAT = 1;
 const OFLAGS_EXCL = 4;
@@ -374,5 +369,5 @@ function components(path: string): string[] {
 }
 
 function errnoOf(err: unknown): number {
-  return ERRNO_BY_CODE[(err as NodeJS.ErrnoException).code ?? ""] ?? E.IO;
+  return errnoFromCode((err as NodeJS.ErrnoException).code, FS_ERROR_CODES, E.IO);
 }
