@@ -113,33 +113,18 @@ class FrameReader extends SocketReader {
   }
 
   onData(socket: Socket, ptr: usize, len: i32): void {
-    let at = ptr;
-    let end = ptr + <usize>len;
     // Whole frames straight from the read buffer; only a partial frame is copied.
     if (this.length == 0) {
-      while (end - at >= <usize>HEADER_BYTES) {
-        const size = frameSize(at);
-        if (size < 0) return channel.refuse(socket);
-        if (end - at < <usize>size) break;
-        if (!channel.receive(socket, load<u8>(at, 4), at + HEADER_BYTES, size - HEADER_BYTES)) return;
-        at += <usize>size;
-      }
-      if (at < end) this.keep(at, <i32>(end - at));
+      const used = frames(socket, ptr, len);
+      if (used >= 0 && used < len) this.keep(ptr + <usize>used, len - used);
       return;
     }
-    this.keep(at, len);
+    this.keep(ptr, len);
     const buf = changetype<Uint8Array>(this.buffer);
-    let start: i32 = 0;
-    while (this.length - start >= HEADER_BYTES) {
-      const p = buf.dataStart + <usize>start;
-      const size = frameSize(p);
-      if (size < 0) return channel.refuse(socket);
-      if (this.length - start < size) break;
-      if (!channel.receive(socket, load<u8>(p, 4), p + HEADER_BYTES, size - HEADER_BYTES)) return;
-      start += size;
-    }
-    const rest = this.length - start;
-    if (rest > 0 && start > 0) memory.copy(buf.dataStart, buf.dataStart + <usize>start, rest);
+    const used = frames(socket, buf.dataStart, this.length);
+    if (used < 0) return;
+    const rest = this.length - used;
+    if (rest > 0 && used > 0) memory.copy(buf.dataStart, buf.dataStart + <usize>used, rest);
     this.length = rest;
   }
 
@@ -162,6 +147,26 @@ class FrameReader extends SocketReader {
     memory.copy(buf.dataStart + <usize>this.length, ptr, len);
     this.length = needed;
   }
+}
+
+/**
+ * Hands every whole frame in [p, p+len) to the channel; returns the bytes they took, or -1 once the socket was
+ * dropped (a frame over the maximum, or one the channel refused).
+ */
+function frames(socket: Socket, p: usize, len: i32): i32 {
+  let used = 0;
+  while (len - used >= HEADER_BYTES) {
+    const at = p + <usize>used;
+    const size = frameSize(at);
+    if (size < 0) {
+      channel.refuse(socket);
+      return -1;
+    }
+    if (len - used < size) break;
+    if (!channel.receive(socket, load<u8>(at, 4), at + HEADER_BYTES, size - HEADER_BYTES)) return -1;
+    used += size;
+  }
+  return used;
 }
 
 /** The whole frame's size from its header at `p`, or -1 when it announces more than the maximum. */

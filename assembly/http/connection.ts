@@ -7,7 +7,7 @@ import { Buffer } from "../buffer";
 import { Deadline } from "../timers";
 import { now } from "../tasks";
 import * as out from "./writer";
-import { Parser, HeadResult, Method, methodName, skipEmptyLines, ParseError, MAX_EMPTY_LINES } from "./parser";
+import { Parser, HeadResult, Method, methodName, skipEmptyLines, ParseError, MAX_EMPTY_LINES, statusForError } from "./parser";
 import { IncomingMessage } from "./incoming";
 import { Server, ServerResponse, HttpParseError } from "./server";
 import { emitSoon } from "../events";
@@ -439,7 +439,7 @@ export class Connection extends SocketReader {
       return;
     }
     const res = this.res;
-    if (res == null || !res.headersSent) this.sendClosing(new HttpParseError(code).statusCode);
+    if (res == null || !res.headersSent) this.sendClosing(statusForError(code));
     this.closeLingering();
   }
 
