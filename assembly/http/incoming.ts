@@ -5,6 +5,7 @@ import { Buffer } from "../buffer";
 import { Socket } from "../net";
 import { Parser, HEADER_SPAN } from "./parser";
 import { bytesEqualIgnoreCase } from "./fields";
+import { Headers } from "./headers";
 import { Connection } from "./connection";
 import { ServerResponse } from "./server";
 
@@ -26,6 +27,7 @@ export class IncomingMessage extends EventEmitter {
   private headLength: i32 = 0;
   private headerCount: i32 = 0;
   private decodedHeaders: Array<string> | null = null;
+  private headerObject: Headers | null = null;
   private targetStart: i32 = 0;
   private targetLength: i32 = 0;
   private decodedUrl: string | null = null;
@@ -90,15 +92,14 @@ export class IncomingMessage extends EventEmitter {
     return value;
   }
 
-  /** Lower-cased names to values, as Node's `req.headers` (built on first use). */
-  get headers(): Map<string, string> {
-    const map = new Map<string, string>();
-    const raw = this.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const key = unchecked(raw[i]).toLowerCase();
-      map.set(key, map.has(key) ? map.get(key) + ", " + unchecked(raw[i + 1]) : unchecked(raw[i + 1]));
-    }
-    return map;
+  /**
+   * The header fields as a WHATWG `Headers` (made on first use, over rawHeaders): `get(name)` is
+   * case-insensitive and null when absent, repeated fields joined with ", ".
+   */
+  get headers(): Headers {
+    let headers = this.headerObject;
+    if (headers == null) this.headerObject = headers = new Headers(this.rawHeaders);
+    return headers;
   }
 
   /** Address of header i's span pair: [start, length] of the name, then of the value. */

@@ -5,6 +5,7 @@
 import { EventEmitter, emitErrorSoon } from "../events";
 import { NetError } from "../net";
 import { httpDate } from "./date";
+import { indexOfField } from "./headers";
 import * as out from "./writer";
 import { isToken, isFieldValue, equalsIgnoreCase, listHasToken, lastTokenIs, parseContentLength } from "./fields";
 
@@ -303,11 +304,7 @@ export abstract class OutgoingMessage extends EventEmitter {
 
   /** Index of the first header named `name` (case-insensitive) at or after `from`, or -1. */
   private indexOfHeader(name: string, from: i32): i32 {
-    const list = this.headerList;
-    for (let i = from; i < list.length; i += 2) {
-      if (equalsIgnoreCase(unchecked(list[i]), name)) return i;
-    }
-    return -1;
+    return indexOfField(this.headerList, name, from);
   }
 
   private writableHeaders(): Array<string> {

@@ -53,8 +53,8 @@ const server = http.createServer((req: http.IncomingMessage, res: http.ServerRes
     const missing = req.getHeader("x-missing");
     const map = req.headers;
     res.end(req.rawHeaders.join("|") + "\n" + (twice == null ? "null" : twice) + "\n" +
-      (missing == null ? "null" : missing) + "\n" + (map.has("x-twice") ? map.get("x-twice") : "absent") + "\n" +
-      map.size.toString());
+      (missing == null ? "null" : missing) + "\n" + (map.has("x-twice") ? map.get("x-twice")! : "absent") + "\n" +
+      map.keys().length.toString());
   } else if (req.url == "/slow") {
     setTimeout(answer, 50, res);
   } else {

@@ -1,0 +1,24 @@
+// Test app for "no documented API aborts on input a client controls": each route feeds what the client sent to a
+// runtime API the way an app would, and answers what came out.
+import * as http from "eventide/http";
+import { Buffer } from "eventide/buffer";
+
+http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
+  const url = req.url;
+  if (url == "/user-agent") {
+    // The idiom that used to end the instance: a header the client may leave out.
+    const ua = req.headers.get("user-agent");
+    res.end(ua == null ? "no user-agent" : "user-agent: " + ua);
+  } else if (url == "/headers") {
+    const entries = req.headers.entries();
+    const lines = new Array<string>();
+    for (let i = 0; i < entries.length; i++) lines.push(entries[i][0] + ": " + entries[i][1]);
+    res.end(lines.join("\n"));
+  } else if (url.startsWith("/base64/")) {
+    // Client text decoded as base64, then its bytes as UTF-8 (malformed either way on purpose).
+    res.end(Buffer.from(url.substring(8), "base64url").toString());
+  } else {
+    res.statusCode = 404;
+    res.end();
+  }
+}).listen(0);

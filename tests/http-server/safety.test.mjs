@@ -1,0 +1,41 @@
+// Client-controlled input into documented APIs never ends the instance (issue 13, item 1): each case is a request
+// that used to (or could) make an app abort, then a second request on a new connection shows the app is alive.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { ENGINES, startApp } from "../helpers/engines.mjs";
+import { raw } from "../helpers/raw.mjs";
+
+function body(text) {
+  return text.slice(text.indexOf("\r\n\r\n") + 4);
+}
+
+for (const engine of ENGINES) {
+  describe(`client input into runtime APIs under ${engine}`, () => {
+    let app;
+    before(async () => { app = await startApp("dist/tests/apps/safety-probe.wasm", { engine }); });
+    after(() => app.kill());
+
+    async function get(target, headers = "") {
+      const { text } = await raw(app.port, `GET ${target} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`);
+      return text;
+    }
+
+    it("req.headers.get() of a header the client left out is null, and the app goes on", async () => {
+      assert.equal(body(await get("/user-agent")), "no user-agent");
+      assert.equal(body(await get("/user-agent", "User-Agent: curl/8\r\n")), "user-agent: curl/8");
+    });
+
+    it("req.headers iterates lower-cased, sorted, repeats combined (WHATWG Headers)", async () => {
+      assert.equal(body(await get("/headers", "X-B: 2\r\nx-a: 1\r\nX-B: 3\r\n")),
+        "connection: close\nhost: x\nx-a: 1\nx-b: 2, 3");
+    });
+
+    it("malformed base64 and invalid UTF-8 from the client decode as Node's Buffer would", async () => {
+      for (const input of ["***", "%zz", "____", "7-_", "-", "wg", "7aCA", "9JCAgA"]) {
+        const expected = Buffer.from(input, "base64url").toString();
+        assert.equal(Buffer.from(body(await get("/base64/" + input)), "latin1").toString(), expected, input);
+      }
+      assert.equal(app.child.exitCode, null);
+    });
+  });
+}
