@@ -1,0 +1,110 @@
+// eventide/fs (issue 13, item 2) under both engines: tests/apps/fs-probe.ts calls readFile, stat, lstat,
+// readdir, existsSync, statSync and createReadStream on a tree granted as /data (beside a second grant and a
+// file outside both), and prints a line per result; each must be what Node's fs says of the same tree.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, statSync, lstatSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { ENGINES, ROOT, wasmtime } from "../helpers/engines.mjs";
+
+const APP = join(ROOT, "dist/tests/apps/fs-probe.wasm");
+const RUN_TIMEOUT_MS = 60_000;
+
+/** Runs fs-probe with `args`, granting `dirs` ([host, guest] pairs); resolves with its stdout lines. */
+function probe(engine, dirs, args) {
+  const [file, argv] = engine === "wasmtime"
+    ? [wasmtime(), ["run", "-S", "preview2=n", ...dirs.flatMap(([h, g]) => ["--dir", `${h}::${g}`]), APP, ...args]]
+    : [process.execPath, [join(ROOT, "dist/host/cli.js"), "run", APP, "--engine", "node",
+        ...dirs.flatMap(([h, g]) => ["--dir", `${h}:${g}`]), "--", ...args]];
+  return new Promise((resolve, reject) => {
+    execFile(file, argv, { timeout: RUN_TIMEOUT_MS, env: { ...process.env, RUST_BACKTRACE: "0" } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${engine} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout.trim().split("\n"));
+    });
+  });
+}
+
+describe("eventide/fs", () => {
+  const base = mkdtempSync(join(tmpdir(), "eventide-fs-"));
+  const data = join(base, "data");
+  const nested = join(base, "data-sub-grant");
+  let bigSize;
+  before(() => {
+    mkdirSync(join(data, "sub"), { recursive: true });
+    mkdirSync(nested);
+    writeFileSync(join(data, "a.txt"), "hello\n");
+    writeFileSync(join(data, "sub", "b.txt"), "bee\n");
+    writeFileSync(join(data, "empty.txt"), "");
+    writeFileSync(join(base, "outside.txt"), "secret\n");
+    writeFileSync(join(nested, "b.txt"), "nested grant\n");
+    symlinkSync("../outside.txt", join(data, "leak"));
+    symlinkSync("a.txt", join(data, "in-link"));
+    const big = randomBytes(1_000_000);
+    big.write("0123456789abcdef", 0);
+    big.write("tail starts here", big.length - 70000);
+    writeFileSync(join(data, "big.bin"), big);
+    bigSize = big.length;
+  });
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  /** What the probe must print for the "read" cases, from Node's own view of the tree. */
+  function expectedReads() {
+    const ms = (path, link) => Math.trunc((link ? lstatSync : statSync)(join(data, path)).mtimeMs);
+    return [
+      "exists /data/a.txt true", "exists /data/missing false", "exists /elsewhere false", "statSync /data/sub true",
+      "readFile /data/a.txt 6 [hello\\n]", "readFile data/sub/b.txt 4 [bee\\n]", "readFile /data/sub/../a.txt 6 [hello\\n]",
+      "readFile /data/empty.txt 0 []",
+      "readFile /data/missing.txt error ENOENT 44 open /data/missing.txt",
+      "readFile /data/sub error EISDIR 31 read /data/sub",
+      "readFile /data/a.txt/x error ENOTDIR 54 open /data/a.txt/x",
+      "readFile /data/a.txt/ error ENOTDIR 54 open /data/a.txt/",
+      // Out of the granted directory, by `..` or a link: the host's sandbox refuses (EPERM, as wasmtime says).
+      "readFile /data/../outside.txt error EPERM 63 open /data/../outside.txt",
+      "readFile /data/leak error EPERM 63 open /data/leak",
+      "readFile /elsewhere/a.txt error ENOTCAPABLE 76 open /elsewhere/a.txt",
+      // The longest granted prefix wins: /data/sub is a grant of its own, holding another b.txt.
+      "readFile /data/sub/grant/b.txt 13 [nested grant\\n]",
+      `stat /data/a.txt file=true dir=false link=false size=6 mtimeMs=${ms("a.txt")}`,
+      `stat /data/in-link file=true dir=false link=false size=6 mtimeMs=${ms("a.txt")}`,
+      `lstat /data/in-link file=false dir=false link=true size=5 mtimeMs=${ms("in-link", true)}`,
+      "stat /data/missing error ENOENT 44 stat /data/missing",
+      "readdir /data 6 a.txt,big.bin,empty.txt,in-link,leak,sub",
+      "readdir /data/sub 1 b.txt",
+      "readdir /data/a.txt error ENOTDIR 54 scandir /data/a.txt",
+      "readdir /data/missing error ENOENT 44 scandir /data/missing",
+      "script done",
+    ];
+  }
+
+  const grants = () => [[data, "/data"], [nested, "/data/sub/grant"]];
+
+  for (const engine of ENGINES) {
+    describe(`under ${engine}`, () => {
+      it("reads, stats and lists as Node's fs does, with Node's error codes and WASI's errno", async () => {
+        const lines = await probe(engine, grants(), ["read"]);
+        assert.deepEqual([...lines].sort(), expectedReads().sort());
+        // Callbacks come after the script, never during the call.
+        assert.ok(lines.indexOf("script done") < lines.findIndex((l) => l.startsWith("readFile")));
+      });
+
+      it("streams a file in chunks of at most 64 KiB, and a byte range of it", async () => {
+        assert.deepEqual(await probe(engine, grants(), ["stream", "/data/big.bin"]),
+          ["open", "first 0123456789abcdef", `end chunks=${Math.ceil(bigSize / 65536)} bytes=${bigSize} largest=65536`, "close"]);
+        assert.deepEqual(await probe(engine, grants(), ["stream", "/data/big.bin", "2", "11"]),
+          ["open", "first 23456789ab", "end chunks=1 bytes=10 largest=10", "close"]);
+        assert.deepEqual(await probe(engine, grants(), ["stream", "/data/big.bin", String(bigSize - 70000)]),
+          ["open", "first tail starts here", "end chunks=2 bytes=70000 largest=65536", "close"]);
+      });
+
+      it("reports a stream that can't open as 'error' then 'close', and a bad range as ERR_OUT_OF_RANGE", async () => {
+        assert.deepEqual(await probe(engine, grants(), ["stream", "/data/missing"]),
+          ["stream error ENOENT 44 open /data/missing", "close"]);
+        assert.deepEqual(await probe(engine, grants(), ["stream", "/data/a.txt", "5", "2"]),
+          ["stream error ERR_OUT_OF_RANGE 0 open /data/a.txt", "close"]);
+      });
+    });
+  }
+});
