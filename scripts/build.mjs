@@ -1,11 +1,13 @@
 // Builds everything `npm test` and `npm start` need: every example and test fixture app compiled with the
-// runtime into one WASI preview1 module each, then the host bundle. Pass names to build only those apps.
+// runtime into one WASI preview1 module and one WASI 0.2 component each (scripts/component.mjs), then the host
+// bundle. Pass names to build only those apps.
 import asc from "assemblyscript/asc";
 import { readdirSync, mkdirSync, existsSync, statSync, symlinkSync } from "node:fs";
 import { join, basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import HeapCounter from "./heap-counter.mjs";
+import { componentPath, writeComponent } from "./component.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv.slice(2);
@@ -37,6 +39,16 @@ export async function buildApp(entry, outFile, { debug = false, stdout = process
   ];
   const { error } = await asc.main(args, { stdout, stderr, transforms: [HeapCounter] });
   if (error) throw new Error(`asc failed for ${entry}: ${error.message}`);
+  // Again with the WASI 0.2 backend (assembly/sys.ts), kept in memory and made X.component.wasm for wasmtime ≥ 47.
+  let core;
+  const keep = (name, contents) => { if (name.endsWith(".wasm")) core = contents; };
+  const p2 = await asc.main([...args, "--use", "EVENTIDE_WASI_P2=1"], { stdout, stderr, transforms: [HeapCounter], writeFile: keep });
+  if (p2.error) throw new Error(`asc failed for ${entry} (WASI 0.2 build): ${p2.error.message}`);
+  try {
+    await writeComponent(core, outFile);
+  } catch (err) {
+    throw new Error(`making the WASI 0.2 component of ${entry} failed: ${err.message}`);
+  }
 }
 
 /** The parser harness: runtime modules without the loop entry, importing only env.abort. */
@@ -71,7 +83,8 @@ async function main() {
       const name = basename(file, ".ts");
       if (only.length && !only.includes(name)) continue;
       const outFile = join(out, name + ".wasm");
-      if (existsSync(outFile) && statSync(outFile).mtimeMs > newestSource(src, file)) continue;
+      const built = [outFile, componentPath(outFile)];
+      if (built.every((f) => existsSync(f) && statSync(f).mtimeMs > newestSource(src, file))) continue;
       await buildApp(join(src, file), outFile);
       console.log(`built ${outFile}`);
     }
@@ -92,6 +105,7 @@ function newestSource(dir, file) {
     }
   };
   walk("assembly");
+  walk("wit");
   newest = Math.max(newest, statSync("asconfig.json").mtimeMs);
   return newest;
 }
