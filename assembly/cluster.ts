@@ -187,6 +187,19 @@ class Heartbeat extends Timer {
 
 const heartbeatPayload = memory.data(4);
 
+/** Exit status of a drain cut short, as the host's forced stop reports it (timeout(1)'s). */
+const FORCED_STOP_EXIT_CODE: i32 = 124;
+
+/** Ends an orphaned process whose drain outlasted its grace period (a connection held open, a request never done). */
+class OrphanedDrainLimit extends Timer {
+  readonly ms: i32 = process.env.has("EVENTIDE_GRACE") ? I32.parseInt(process.env.get("EVENTIDE_GRACE")) : 5000;
+
+  fire(): void {
+    printError("eventide: the host is gone and the drain was not done after " + this.ms.toString() + " ms; exiting");
+    process.exit(FORCED_STOP_EXIT_CODE);
+  }
+}
+
 class Channel {
   private server: ControlServer | null = null;
   private socket: Socket | null = null;
@@ -203,6 +216,7 @@ class Channel {
     if (fd < 3 || this.token.length == 0) return;
     if (isWorker) setAcceptsPerWakeup(ACCEPTS_PER_WAKEUP_IN_WORKER);
     const server = new ControlServer();
+    server.maxConnections = 0; // the host's --max-connections is for the app's servers
     server.unref(); // the channel never keeps the loop alive: an app with nothing left to do still ends
     server.on("error", (err: NetError) => printError("eventide: control channel: " + err.message));
     server.listenOn(new AddressInfo(fd, "127.0.0.1", 0));
@@ -239,9 +253,16 @@ class Channel {
     if (this.socket === socket) this.stop();
   }
 
-  /** The primary's connection ended: nobody supervises this process any more, so it drains and ends. */
+  /**
+   * The primary's connection ended: nobody supervises this process any more, so it drains and ends — within
+   * EVENTIDE_GRACE ms (default 5000, as `--grace`), since no host is left to end a drain that doesn't.
+   */
   lost(socket: Socket): void {
-    if (this.socket === socket) this.stop();
+    if (this.socket !== socket) return;
+    this.stop();
+    const limit = new OrphanedDrainLimit();
+    limit.unref(); // a drain that finishes first ends the loop, and the app exits as usual
+    limit.arm(limit.ms);
   }
 
   private accept(socket: Socket): void {

@@ -525,9 +525,20 @@ function isLoopback(address: string): bool {
   return address == "::1" || address.startsWith("127.");
 }
 
+/**
+ * A limit the host sets for every server (`eventide run --max-connections` etc.): the environment variable
+ * `name` as a whole number, or `fallback` when it is unset. The app's own setting, made after, wins.
+ */
+export function hostLimit(name: string, fallback: i32): i32 {
+  return process.env.has(name) ? I32.parseInt(process.env.get(name)) : fallback;
+}
+
 export class Server extends IoHandle {
-  /** Connections beyond this many are closed on arrival ('drop'); 0 = no limit. */
-  maxConnections: i32 = 0;
+  /** Connections beyond this many are closed on arrival ('drop'); 0 = no limit (EVENTIDE_MAX_CONNECTIONS). */
+  maxConnections: i32 = hostLimit("EVENTIDE_MAX_CONNECTIONS", 0);
+  /** Connections closed on arrival for being over maxConnections, in all. */
+  droppedConnections: i32 = 0;
+  private dropping: bool = false;
   private connectionCount: i32 = 0;
   private listening_: bool = false;
   /** close() was called: no new connections; 'close' once the last one ends. */
@@ -671,13 +682,23 @@ export class Server extends IoHandle {
     return this;
   }
 
-  /** A connection accepted: past maxConnections it is closed at once ('drop'), else it is served. */
+  /**
+   * A connection accepted: past maxConnections it is closed at once ('drop'), else it is served. Without a
+   * 'drop' listener, the first connection closed of each burst (until one is served again) says so on stderr.
+   */
   private take(fd: i32): void {
     if (this.maxConnections > 0 && this.connectionCount >= this.maxConnections) {
       sys.close(<u32>fd);
+      this.droppedConnections++;
+      if (!this.dropping && this.listenerCount("drop") == 0) {
+        sys.printError("eventide: " + this.maxConnections.toString() + " connections open (maxConnections): closing new ones until one ends (" +
+          this.droppedConnections.toString() + " closed so far)");
+      }
+      this.dropping = true;
       this.emit("drop");
       return;
     }
+    this.dropping = false;
     this.connectionCount++;
     openConnections++;
     this.onConnection(new Socket(fd, this));

@@ -25,8 +25,13 @@ Options:
                        The app's listen(port) takes the matching one, or the only one granted.
   --engine NAME        node (default: runs inside this Node process) or wasmtime (spawns wasmtime 36–46)
   --env K=V            set an environment variable for the app; repeatable
-  --dir HOST:GUEST     grant a directory; repeatable
+  --dir HOST:GUEST     grant a directory, read-only; repeatable
+  --dir HOST:GUEST:rw  grant a directory the app may also write to
   --memory-limit N     largest linear memory, in bytes (suffixes k, m, g)
+  --max-connections N  per server: connections beyond N are closed on arrival (logged once per burst)
+  --max-header-size N  largest request head, in bytes (suffixes k, m; default 16k); larger: 431
+  --headers-timeout MS time to receive a request's head (default 60000); then 408
+  --request-timeout MS time to receive a whole request, body included (default 300000); then 408
   --grace MS           on SIGINT/SIGTERM, time to finish in-flight work before closing (default 5000);
                        if work is left then, the stop is forced: exit 124
   --workers N|auto     run N worker processes sharing the listeners (auto: one per core), restarted when
@@ -55,9 +60,9 @@ class UsageError extends EventideError {
   }
 }
 
-function parseSize(text: string): number {
+function parseSize(flag: string, text: string, example: string): number {
   const m = /^(\d+)([kmg]?)b?$/i.exec(text);
-  if (!m) throw new UsageError(`--memory-limit ${text} is not a size`, "use bytes, or a number with k, m or g: --memory-limit 64m");
+  if (!m) throw new UsageError(`${flag} ${text} is not a size`, `use bytes, or a number with k, m or g: ${flag} ${example}`);
   return Number(m[1]) * { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as "" | "k" | "m" | "g"];
 }
 
@@ -96,7 +101,8 @@ function parseArgs(argv: string[], valued: Set<string>, boolean: Set<string>, co
 }
 
 async function runCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, new Set(["--listen", "--engine", "--env", "--dir", "--memory-limit", "--grace", "--workers", "--watchdog"]), new Set(["-h", "--help"]), "run");
+  const p = parseArgs(argv, new Set(["--listen", "--engine", "--env", "--dir", "--memory-limit", "--grace", "--workers", "--watchdog",
+    "--max-connections", "--max-header-size", "--headers-timeout", "--request-timeout"]), new Set(["-h", "--help"]), "run");
   if (p.flags.has("-h") || p.flags.has("--help")) {
     console.log(HELP.run);
     return 0;
@@ -113,13 +119,20 @@ async function runCommand(argv: string[]): Promise<number> {
   const engine = (p.flags.get("--engine")?.at(-1) ?? "node") as EngineName;
   const grace = Number(p.flags.get("--grace")?.at(-1) ?? 5000);
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError("--grace takes milliseconds", "e.g. --grace 5000");
-  const limit = p.flags.get("--memory-limit")?.at(-1);
+  const last = (flag: string) => p.flags.get(flag)?.at(-1);
+  const limit = last("--memory-limit");
+  const headerSize = last("--max-header-size");
   const workers = p.flags.get("--workers")?.at(-1);
   const watchdog = p.flags.get("--watchdog")?.at(-1);
   if (watchdog !== undefined && workers === undefined) throw new UsageError("--watchdog needs --workers", "add --workers N (or auto)");
   const app = await run(p.positional[0], {
     engine, env, listen: p.flags.get("--listen") ?? [], dirs: p.flags.get("--dir") ?? [], args: p.rest,
-    memoryLimit: limit === undefined ? undefined : parseSize(limit),
+    memoryLimit: limit === undefined ? undefined : parseSize("--memory-limit", limit, "64m"),
+    maxConnections: wholeNumber("--max-connections", last("--max-connections"), "connections", 1000),
+    maxHeaderSize: headerSize === undefined ? undefined : parseSize("--max-header-size", headerSize, "16k"),
+    headersTimeout: wholeNumber("--headers-timeout", last("--headers-timeout"), "milliseconds", 60000),
+    requestTimeout: wholeNumber("--request-timeout", last("--request-timeout"), "milliseconds", 300000),
+    grace,
     workers: workers === undefined ? undefined : workerCount(workers),
     watchdog: watchdog === undefined ? undefined : parseWatchdog(watchdog),
   });
@@ -132,6 +145,13 @@ async function runCommand(argv: string[]): Promise<number> {
   process.off("SIGTERM", stop);
   if (app.stopped === "forced") console.error(`eventide: the app had work in flight after --grace ${grace} ms and was ended; exit ${code}`);
   return code;
+}
+
+/** A flag's whole-number value (undefined when the flag is absent); `example` goes into the fix. */
+function wholeNumber(flag: string, text: string | undefined, unit: string, example: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > 2 ** 31 - 1) throw new UsageError(`${flag} ${text} is not a number of ${unit}`, `e.g. ${flag} ${example}`);
+  return Number(text);
 }
 
 function parseWatchdog(text: string): number {

@@ -13,6 +13,7 @@ import { startNodeEngine } from "./engines/node.js";
 import { startWasmtimeEngine } from "./engines/wasmtime.js";
 import { FORCED_STOP_EXIT_CODE, type DirGrant, type RunningEngine, type StopOutcome } from "./engines/engine.js";
 import { EventideError } from "./errors.js";
+import { limitEnv, type Limits } from "./limits.js";
 import { startCluster } from "./cluster/start.js";
 import type { Cluster } from "./cluster/supervisor.js";
 import type { ClusterWorker } from "./cluster/worker.js";
@@ -26,8 +27,10 @@ export { MAX_MESSAGE_BYTES } from "./cluster/protocol.js";
 export type { ClusterWorker } from "./cluster/worker.js";
 
 export type EngineName = "node" | "wasmtime";
+export type { Limits } from "./limits.js";
 
-export interface RunOptions {
+/** How to run an app; the Limits (maxConnections, maxHeaderSize, headersTimeout, requestTimeout, grace) too. */
+export interface RunOptions extends Limits {
   /** Listening sockets to grant: "host:port", "[::1]:port" or "port"; port 0 picks a free one. */
   listen?: Array<string | ListenAddress>;
   engine?: EngineName;
@@ -158,17 +161,18 @@ export async function run(wasmPath: string, options: RunOptions = {}): Promise<E
   const addresses = (options.listen ?? []).map((l) => (typeof l === "string" ? parseListen(l) : l));
   const dirs = (options.dirs ?? []).map(parseDir);
   const path = resolve(wasmPath);
+  const env = { ...options.env, ...limitEnv(options) };
   await loadModule(path); // fail on a bad file before binding any port
   if (options.workers !== undefined) {
     const { cluster, addresses: bound } = await startCluster({
-      engine, wasmPath: path, addresses, env: options.env ?? {}, args: options.args ?? [], dirs,
+      engine, wasmPath: path, addresses, env, args: options.args ?? [], dirs,
       memoryLimit: options.memoryLimit, workers: options.workers, watchdogMs: options.watchdog,
       wasmtime: options.wasmtime, stdout: options.stdout, stderr: options.stderr,
     });
     return new EventideCluster(cluster, engine, bound);
   }
   const engineOptions = {
-    wasmPath: path, dirs, env: options.env ?? {}, args: options.args ?? [],
+    wasmPath: path, dirs, env, args: options.args ?? [],
     memoryLimit: options.memoryLimit, stdout: options.stdout, stderr: options.stderr,
   };
   if (engine === "node") {

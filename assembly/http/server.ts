@@ -149,12 +149,12 @@ export class HttpParseError extends Error {
 export class Server extends net.Server {
   /** Idle keep-alive connections close after this many ms (Node: 5000). */
   keepAliveTimeout: i32 = 5000;
-  /** Time allowed to receive a request's head (Node: 60000). */
-  headersTimeout: i32 = 60000;
-  /** Time allowed to receive a whole request (Node: 300000). */
-  requestTimeout: i32 = 300000;
-  /** Largest request head, in bytes (Node: 16 KiB); larger ones get 431. */
-  maxHeaderSize: i32 = 16 * 1024;
+  /** Time allowed to receive a request's head, in ms (Node: 60000; the host's EVENTIDE_HEADERS_TIMEOUT). */
+  headersTimeout: i32 = net.hostLimit("EVENTIDE_HEADERS_TIMEOUT", 60000);
+  /** Time allowed to receive a whole request, in ms (Node: 300000; the host's EVENTIDE_REQUEST_TIMEOUT). */
+  requestTimeout: i32 = net.hostLimit("EVENTIDE_REQUEST_TIMEOUT", 300000);
+  /** Largest request head, in bytes (Node: 16 KiB; the host's EVENTIDE_MAX_HEADER_SIZE); larger ones get 431. */
+  maxHeaderSize: i32 = net.hostLimit("EVENTIDE_MAX_HEADER_SIZE", 16 * 1024);
   /** Answer 400 to an HTTP/1.1 request without a Host field (Node's requireHostHeader, default true). */
   requireHostHeader: bool = true;
 
