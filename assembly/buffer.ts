@@ -114,8 +114,8 @@ function encodingOf(name: string): Encoding {
   return Encoding.UTF8;
 }
 
-/** A UTF-16 unit's value as a hex digit, or -1. */
-function hexValue(c: u32): i32 {
+/** A character's value as a hex digit (either case), or -1. */
+export function hexValue(c: u32): i32 {
   if (c - 0x30 <= 9) return <i32>(c - 0x30);
   const lower = c | 0x20;
   if (lower - 0x61 <= 5) return <i32>(lower - 0x61 + 10);

@@ -6,5 +6,6 @@ import * as cluster from "./cluster";
 export { net, http, cluster };
 export { EventEmitter } from "./events";
 export { Buffer } from "./buffer";
+export { URL, URLSearchParams, percentDecode } from "./url";
 export { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate, Timeout, Immediate } from "./timers";
 export { nextTick } from "./tasks";

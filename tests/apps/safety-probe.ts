@@ -2,6 +2,7 @@
 // runtime API the way an app would, and answers what came out.
 import * as http from "eventide/http";
 import { Buffer } from "eventide/buffer";
+import { URL } from "eventide/url";
 
 http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
   const url = req.url;
@@ -14,6 +15,17 @@ http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
     const lines = new Array<string>();
     for (let i = 0; i < entries.length; i++) lines.push(entries[i][0] + ": " + entries[i][1]);
     res.end(lines.join("\n"));
+  } else if (url.startsWith("/query") || url.startsWith("http:")) {
+    // The query of whatever target the client sent, as an app reads `?limit=10`.
+    const parsed = URL.parse(url, "http://localhost");
+    if (parsed == null) {
+      res.statusCode = 400;
+      res.end("unparsable URL");
+      return;
+    }
+    const params = parsed.searchParams;
+    const limit = params.get("limit");
+    res.end("q=" + params.getAll("q").join("|") + " limit=" + (limit == null ? "none" : I32.parseInt(limit).toString()));
   } else if (url.startsWith("/base64/")) {
     // Client text decoded as base64, then its bytes as UTF-8 (malformed either way on purpose).
     res.end(Buffer.from(url.substring(8), "base64url").toString());

@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { ENGINES, startApp } from "../helpers/engines.mjs";
 import { raw } from "../helpers/raw.mjs";
 
+/** The body of a raw reply (latin1 as received) read as UTF-8. */
 function body(text) {
-  return text.slice(text.indexOf("\r\n\r\n") + 4);
+  return Buffer.from(text.slice(text.indexOf("\r\n\r\n") + 4), "latin1").toString();
 }
 
 for (const engine of ENGINES) {
@@ -30,10 +31,19 @@ for (const engine of ENGINES) {
         "connection: close\nhost: x\nx-a: 1\nx-b: 2, 3");
     });
 
+    it("a query with bad percent escapes, a missing or non-numeric parameter, or an unparsable URL", async () => {
+      assert.equal(body(await get("/query?q=%zz&q=a+b%41&q=%E2%9C&limit=abc")), "q=%zz|a bA|\ufffd limit=0");
+      assert.equal(body(await get("/query")), "q= limit=none");
+      assert.equal(body(await get("/query?limit=10&&=&q")), "q= limit=10");
+      const refused = await get("http://h:99999/query");
+      assert.match(refused, /^HTTP\/1\.1 400 /);
+      assert.equal(body(refused), "unparsable URL");
+    });
+
     it("malformed base64 and invalid UTF-8 from the client decode as Node's Buffer would", async () => {
       for (const input of ["***", "%zz", "____", "7-_", "-", "wg", "7aCA", "9JCAgA"]) {
         const expected = Buffer.from(input, "base64url").toString();
-        assert.equal(Buffer.from(body(await get("/base64/" + input)), "latin1").toString(), expected, input);
+        assert.equal(body(await get("/base64/" + input)), expected, input);
       }
       assert.equal(app.child.exitCode, null);
     });
