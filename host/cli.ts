@@ -1,18 +1,24 @@
 // The `eventide` command: run an app under either engine, or build one from AssemblyScript.
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { spawn } from "node:child_process";
+import { existsSync, watch as watchFiles } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { Writable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs as parseArgsUtil } from "node:util";
 import { run, EventideCluster, type ClusterWorker, type EngineName } from "./index.js";
 import { workerCount } from "./cluster/start.js";
 import { EventideError } from "./errors.js";
+import { nodeHabitHints } from "./build-hints.js";
+import { initApp } from "./init.js";
 
 const HELP: Record<string, string> = {
   main: `eventide — evented I/O for WebAssembly
 
 Usage:
   eventide run <app.wasm> [options] [-- app args]   run an app (default engine: node)
-  eventide build <app.ts> -o <app.wasm> [--debug]   compile an AssemblyScript app with the runtime
-  eventide help [run|build]                         this text, or a command's
+  eventide build <app.ts> -o <app.wasm> [options]  compile an AssemblyScript app with the runtime
+  eventide init <dir>                               create a runnable app (app.ts, package.json, tsconfig.json)
+  eventide help [run|build|init]                    this text, or a command's
 
 Run 'eventide run --help' for the run options.`,
   run: `eventide run <app.wasm> [options] [-- app args]
@@ -42,16 +48,28 @@ Options:
 
 Example:
   eventide run dist/examples/hello-http.wasm --listen 127.0.0.1:1337`,
-  build: `eventide build <app.ts> -o <app.wasm> [--debug]
+  build: `eventide build <app.ts> -o <app.wasm> [options]
 
 Compiles an AssemblyScript app together with the Eventide runtime into one WASI preview1 module.
 Apps import the runtime as "eventide/net", "eventide/http", "eventide/timers", "eventide/events",
-"eventide/buffer" or "eventide".
+"eventide/buffer" or "eventide"; other AssemblyScript packages come from the app's node_modules.
 
 Options:
-  -o, --out FILE   the .wasm to write (default: the app's name with .wasm)
-  --debug          unoptimised, with names and assertions
-  -h, --help       this text`,
+  -o, --out FILE     the .wasm to write (default: the app's name with .wasm)
+  --transform NAME   an asc transform, e.g. json-as (a package, or a path); repeatable. The app's
+                     asconfig.json (options.transform) and package.json (eventide.transform) add theirs
+  --watch            build again whenever a .ts file under the app's folder changes
+  --debug            unoptimised, with names and assertions
+  -h, --help         this text`,
+  init: `eventide init <dir>
+
+Creates a runnable app in <dir> (created if missing): app.ts (an HTTP server), tsconfig.json (so an editor
+and tsc --noEmit see eventide/* and AssemblyScript's types), .gitignore, and package.json with the scripts
+build, watch and start. An existing package.json keeps what it has. Writes nothing if app.ts, tsconfig.json
+or .gitignore is there already.
+
+Example:
+  eventide init my-app && cd my-app && npm install && npm run build && npm start`,
 };
 
 class UsageError extends EventideError {
@@ -72,27 +90,34 @@ interface Parsed {
   rest: string[];
 }
 
-/** Parses `--name value`, `--name=value` and boolean flags; anything after `--` goes to the app. */
+/**
+ * Parses `--name value`, `--name=value`, `-o value` and boolean flags (Node's util.parseArgs); anything after
+ * `--` goes to the app. `valued` and `boolean` hold the flags as written ("--listen", "-o").
+ */
 function parseArgs(argv: string[], valued: Set<string>, boolean: Set<string>, command: string): Parsed {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const flag of [...valued, ...boolean]) {
+    const name = flag.replace(/^--?/, "");
+    options[name] = { type: valued.has(flag) ? "string" : "boolean", ...(flag.startsWith("--") ? {} : { short: name }) };
+  }
+  const { tokens } = parseArgsUtil({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const parsed: Parsed = { positional: [], flags: new Map(), rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--") {
-      parsed.rest = argv.slice(i + 1);
+  for (const token of tokens) {
+    if (token.kind === "option-terminator") {
+      parsed.rest = argv.slice(token.index + 1);
       break;
     }
-    if (!arg.startsWith("-") || arg === "-") {
-      parsed.positional.push(arg);
+    if (token.kind === "positional") {
+      parsed.positional.push(token.value);
       continue;
     }
-    const eq = arg.indexOf("=");
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const name = token.rawName;
     if (boolean.has(name)) {
+      if (token.inlineValue) throw new UsageError(`${name} takes no value`, `write ${name} alone`);
       parsed.flags.set(name, ["true"]);
     } else if (valued.has(name)) {
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UsageError(`${name} needs a value`, `see 'eventide ${command} --help'`);
-      parsed.flags.set(name, [...(parsed.flags.get(name) ?? []), value]);
+      if (token.value === undefined) throw new UsageError(`${name} needs a value`, `see 'eventide ${command} --help'`);
+      parsed.flags.set(name, [...(parsed.flags.get(name) ?? []), token.value]);
     } else {
       throw new UsageError(`unknown option ${name} for 'eventide ${command}'`, `see 'eventide ${command} --help' for the options`);
     }
@@ -185,8 +210,11 @@ async function superviseCluster(app: EventideCluster, grace: number): Promise<nu
   return code;
 }
 
+/** This package's root: where scripts/build.mjs, templates/ and docs/ are. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
 async function buildCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, new Set(["-o", "--out"]), new Set(["--debug", "-h", "--help"]), "build");
+  const p = parseArgs(argv, new Set(["-o", "--out", "--transform"]), new Set(["--debug", "--watch", "-h", "--help"]), "build");
   if (p.flags.has("-h") || p.flags.has("--help")) {
     console.log(HELP.build);
     return 0;
@@ -196,16 +224,73 @@ async function buildCommand(argv: string[]): Promise<number> {
   if (!existsSync(entry)) {
     throw new EventideError("EVENTIDE_E_NOT_FOUND", `cannot read ${p.positional[0]}`, "check the path of the app's .ts file");
   }
+  if (p.flags.has("--watch")) return watch(entry, argv.filter((a) => a !== "--watch"));
   const out = resolve(p.flags.get("-o")?.at(-1) ?? p.flags.get("--out")?.at(-1) ?? entry.replace(/\.ts$/, "") + ".wasm");
   // The compiler driver is shared with the project's own build (scripts/build.mjs).
-  const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-  const { buildApp } = await import(pathToFileURL(join(root, "scripts", "build.mjs")).href);
+  const { buildApp } = await import(pathToFileURL(join(PACKAGE_ROOT, "scripts", "build.mjs")).href);
+  let diagnostics = "";
+  const stderr = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      diagnostics += chunk;
+      process.stderr.write(chunk, done);
+    },
+  });
   try {
-    await buildApp(entry, out, { debug: p.flags.has("--debug") });
+    await buildApp(entry, out, { debug: p.flags.has("--debug"), transforms: p.flags.get("--transform") ?? [], stderr });
   } catch (err) {
+    for (const hint of nodeHabitHints(diagnostics)) console.error(`eventide: hint: ${hint}`);
     throw new EventideError("EVENTIDE_E_BUILD", (err as Error).message, "fix the errors the compiler reported above");
   }
   console.error(`eventide: built ${out}`);
+  return 0;
+}
+
+/**
+ * `eventide build --watch`: builds, then builds again whenever a .ts file (or the app's asconfig.json or
+ * package.json) under the app's folder changes, until interrupted. Each build is a process of its own: the
+ * compiler and its transforms keep state between compilations in one process.
+ */
+function watch(entry: string, buildArgs: string[]): Promise<number> {
+  const dir = dirname(entry);
+  let building = false;
+  let again = false;
+  const build = () => {
+    if (building) {
+      again = true;
+      return;
+    }
+    building = true;
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "build", ...buildArgs], { stdio: "inherit" });
+    child.on("exit", () => {
+      building = false;
+      if (again) {
+        again = false;
+        build();
+      } else {
+        console.error(`eventide: watching ${dir} for changes (Ctrl-C to stop)`);
+      }
+    });
+  };
+  let pending: NodeJS.Timeout | undefined;
+  watchFiles(dir, { recursive: true }, (_event, name) => {
+    if (!name || name.split(sep).includes("node_modules") || !/\.ts$|(^|\/)(asconfig|package)\.json$/.test(name)) return;
+    clearTimeout(pending);
+    pending = setTimeout(build, 50); // an editor's save is often several events
+  });
+  build();
+  return new Promise(() => {}); // until a signal ends the process
+}
+
+async function initCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, new Set(), new Set(["-h", "--help"]), "init");
+  if (p.flags.has("-h") || p.flags.has("--help")) {
+    console.log(HELP.init);
+    return 0;
+  }
+  if (p.positional.length !== 1) throw new UsageError("init where?", "eventide init my-app (or . for this folder)");
+  const written = initApp(p.positional[0], PACKAGE_ROOT);
+  console.log(`eventide: wrote ${written.join(", ")} in ${resolve(p.positional[0])}`);
+  console.log(`next: npm install, then npm run build, then npm start (see app.ts)`);
   return 0;
 }
 
@@ -217,6 +302,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest);
       case "build":
         return await buildCommand(rest);
+      case "init":
+        return await initCommand(rest);
       case undefined:
       case "-h":
       case "--help":
@@ -226,7 +313,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(HELP[rest[0] ?? "main"] ?? HELP.main);
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}'`, "use 'eventide run' or 'eventide build' (see 'eventide --help')");
+        throw new UsageError(`unknown command '${command}'`, "use 'eventide run', 'eventide build' or 'eventide init' (see 'eventide --help')");
     }
   } catch (err) {
     if (err instanceof EventideError) {

@@ -10,6 +10,8 @@ export type EventideErrorCode =
   | "EVENTIDE_E_MEMORY_LIMIT"
   | "EVENTIDE_E_BAD_FLAG"
   | "EVENTIDE_E_BUILD"
+  | "EVENTIDE_E_EXISTS"
+  | "EVENTIDE_E_BAD_FILE"
   | "EVENTIDE_E_MESSAGE_TOO_LARGE";
 
 export class EventideError extends Error {

@@ -2,8 +2,9 @@
 // runtime into one WASI preview1 module and one WASI 0.2 component each (scripts/component.mjs), then the host
 // bundle. Pass names to build only those apps.
 import asc from "assemblyscript/asc";
-import { readdirSync, mkdirSync, existsSync, statSync, symlinkSync } from "node:fs";
-import { join, basename, dirname, resolve } from "node:path";
+import { readdirSync, readFileSync, mkdirSync, existsSync, statSync, symlinkSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, basename, dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import HeapCounter from "./heap-counter.mjs";
@@ -26,17 +27,25 @@ function packagePath() {
 
 /**
  * Compiles one app against the runtime; the app's top level becomes `_initialize`, the loop `_start`.
- * Paths may be absolute or relative to the current directory. Resolves with asc's diagnostics on failure.
+ * Paths may be absolute or relative to the current directory. AssemblyScript packages the app imports are
+ * found in node_modules from the app's folder up (as Node finds them), then the runtime as "eventide/…".
+ * `transforms` (asc's --transform: a package name such as "json-as", or a path) are resolved from the app's
+ * folder too, joined with those its asconfig.json or package.json names (appTransforms). Rejects with asc's
+ * diagnostics on failure, or when a transform is not installed.
  */
-export async function buildApp(entry, outFile, { debug = false, stdout = process.stdout, stderr = process.stderr } = {}) {
+export async function buildApp(entry, outFile, { debug = false, transforms = [], stdout = process.stdout, stderr = process.stderr } = {}) {
   mkdirSync(dirname(resolve(outFile)), { recursive: true });
+  const appDir = dirname(resolve(entry));
   const args = [
     resolve(entry), join(root, "assembly", "entry.ts"),
     "--config", join(root, "asconfig.json"), "--target", debug ? "debug" : "release",
-    "--path", packagePath(),
-    "--baseDir", "/", // every path here is absolute; asc joins library paths onto baseDir
+    // asc looks for packages in node_modules from baseDir up, not from the importing file's folder, and
+    // baseDir must be / (asc joins library paths onto it): the app's node_modules folders are named instead.
+    ...nodeModules(appDir).flatMap((dir) => ["--path", dir]), "--path", packagePath(),
+    "--baseDir", "/",
     "-o", resolve(outFile),
   ];
+  for (const t of new Set([...transforms, ...appTransforms(appDir)])) args.push("--transform", resolveTransform(t, appDir));
   const { error } = await asc.main(args, { stdout, stderr, transforms: [HeapCounter] });
   if (error) throw new Error(`asc failed for ${entry}: ${error.message}`);
   // Again with the WASI 0.2 backend (assembly/sys.ts), kept in memory and made X.component.wasm for wasmtime ≥ 47.
@@ -48,6 +57,48 @@ export async function buildApp(entry, outFile, { debug = false, stdout = process
     await writeComponent(core, outFile);
   } catch (err) {
     throw new Error(`making the WASI 0.2 component of ${entry} failed: ${err.message}`);
+  }
+}
+
+/** The node_modules folders Node would look in for a package imported from `dir`, nearest first. */
+function nodeModules(dir) {
+  const found = [];
+  for (let d = dir; ; d = dirname(d)) {
+    if (basename(d) !== "node_modules" && existsSync(join(d, "node_modules"))) found.push(join(d, "node_modules"));
+    if (dirname(d) === d) return found;
+  }
+}
+
+/**
+ * The transforms an app's own configuration names: `options.transform` of the asconfig.json, and
+ * `eventide.transform` of the package.json, of the nearest folder from `dir` up that has a package.json
+ * (or `dir` itself). Each may be a string or an array of strings.
+ */
+export function appTransforms(dir) {
+  let home = dir;
+  while (!existsSync(join(home, "package.json")) && dirname(home) !== home) home = dirname(home);
+  if (!existsSync(join(home, "package.json"))) home = dir;
+  const read = (file, pick) => {
+    if (!existsSync(join(home, file))) return [];
+    let json;
+    try {
+      json = JSON.parse(readFileSync(join(home, file), "utf8"));
+    } catch (err) {
+      throw new Error(`${join(home, file)} is not valid JSON: ${err.message}`);
+    }
+    const value = pick(json) ?? [];
+    return Array.isArray(value) ? value : [value];
+  };
+  return [...read("asconfig.json", (j) => j.options?.transform), ...read("package.json", (j) => j.eventide?.transform)];
+}
+
+/** A transform's file, found from the app's folder as Node finds a package (a relative path: from that folder). */
+function resolveTransform(name, appDir) {
+  if (name.startsWith(".") || isAbsolute(name)) return resolve(appDir, name);
+  try {
+    return createRequire(join(appDir, "package.json")).resolve(name);
+  } catch {
+    throw new Error(`the transform ${name} is not installed where ${appDir} can find it: run 'npm install ${name}' in the app's folder`);
   }
 }
 
