@@ -31,8 +31,7 @@ Options:
                        The app's listen(port) takes the matching one, or the only one granted.
   --engine NAME        node (default: runs inside this Node process) or wasmtime (spawns wasmtime 36–46)
   --env K=V            set an environment variable for the app; repeatable
-  --dir HOST:GUEST     grant a directory, read-only; repeatable
-  --dir HOST:GUEST:rw  grant a directory the app may also write to
+  --dir HOST:GUEST     grant a directory (the app may read and write beneath it); repeatable
   --memory-limit N     largest linear memory, in bytes (suffixes k, m, g)
   --max-connections N  per server: connections beyond N are closed on arrival (logged once per burst)
   --max-header-size N  largest request head, in bytes (suffixes k, m; default 16k); larger: 431
