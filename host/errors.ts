@@ -28,6 +28,6 @@ export class EventideError extends Error {
 }
 
 export const WASMTIME_HELP =
-  "install wasmtime 36 LTS (the last releases with WASI preview1 sockets are 36–46; 47 removed them): " +
-  "curl https://wasmtime.dev/install.sh -sSf | bash -s -- --version v36.0.20 — or point EVENTIDE_WASMTIME at one, " +
-  "or run with --engine node";
+  "install a current wasmtime (47 or newer runs the app's WASI 0.2 component): curl https://wasmtime.dev/install.sh " +
+  "-sSf | bash — or wasmtime 36 LTS (36–46 run its WASI preview1 module): add -s -- --version v36.0.20; " +
+  "or point EVENTIDE_WASMTIME at one, or run with --engine node";

@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { bindListeners, parseListen, type ListenAddress } from "./listeners.js";
+import { parseListen, type ListenAddress } from "./listeners.js";
 import { loadModule } from "./module.js";
 import { startNodeEngine } from "./engines/node.js";
 import { startWasmtimeEngine } from "./engines/wasmtime.js";
@@ -20,7 +20,7 @@ import type { ClusterWorker } from "./cluster/worker.js";
 
 export { EventideError, type EventideErrorCode } from "./errors.js";
 export { parseListen, formatAddress, type ListenAddress } from "./listeners.js";
-export { findWasmtime, PINNED_WASMTIME } from "./engines/wasmtime.js";
+export { findWasmtime, PINNED_WASMTIME, PINNED_WASMTIME_CURRENT } from "./engines/wasmtime.js";
 export { FORCED_STOP_EXIT_CODE, type DirGrant, type StopOutcome } from "./engines/engine.js";
 
 export { MAX_MESSAGE_BYTES } from "./cluster/protocol.js";
@@ -179,13 +179,8 @@ export async function run(wasmPath: string, options: RunOptions = {}): Promise<E
     const running = await startNodeEngine({ ...engineOptions, listen: addresses }); // it binds them on the app's thread
     return new EventideApp(running, engine, running.addresses);
   }
-  const listeners = await bindListeners(addresses);
-  try {
-    const running = await startWasmtimeEngine({ ...engineOptions, listeners, wasmtime: options.wasmtime });
-    return new EventideApp(running, engine, listeners.map((l) => l.address));
-  } catch (err) {
-    for (const l of listeners) l.server.close();
-    throw err;
-  }
+  // 36–46: bound here and inherited; 47 and newer: bound by the component, which reports the ports.
+  const running = await startWasmtimeEngine({ ...engineOptions, listen: addresses, wasmtime: options.wasmtime });
+  return new EventideApp(running, engine, running.addresses);
 }
 

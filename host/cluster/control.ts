@@ -1,5 +1,6 @@
-// The host's end of a control channel (docs/architecture.md, "Workers"): a private loopback listener granted to
-// one worker process, which the host connects to once and authenticates with a token.
+// The host's end of a control channel (docs/architecture.md, "Workers"): a private loopback listener, new for each
+// app process, and a token. Under preview1 the process inherits the listener and the host connects to it; a WASI
+// 0.2 component can't be handed a listener, so there the host keeps it and the component connects out.
 import { EventEmitter } from "node:events";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
@@ -13,8 +14,9 @@ export interface ControlListener {
 }
 
 /**
- * Binds 127.0.0.1:0 for one worker process. Close `server` once the process has inherited its fd: until then
- * this process drops every connection to it (maxConnections 0), so only the worker ever accepts one.
+ * Binds 127.0.0.1:0 for one app process. Preview1: close `server` once the process has inherited its fd; until
+ * then this process drops every connection to it (maxConnections 0), so only the app ever accepts one. WASI 0.2:
+ * hand it to ControlChannel.accept.
  */
 export async function openControlListener(): Promise<ControlListener> {
   const server = createServer();
@@ -34,40 +36,88 @@ export function serverFd(server: Server): number {
 }
 
 /**
- * Connects to a worker's control listener and sends HELLO. Emits 'frame' (Frame) for each frame the guest sends
- * and 'close' (broken: string | undefined) once, when the connection ends: `broken` says why when the worker broke
- * the protocol (a frame over the limit).
+ * The host's end of a control channel. Emits 'frame' (Frame) for each frame the guest sends and 'close' (broken:
+ * string | undefined) once, when the connection ends: `broken` says why when the guest broke the protocol (a frame
+ * over the limit). Frames sent before the guest is connected wait for it.
  */
 export class ControlChannel extends EventEmitter {
-  private readonly socket: Socket;
+  private socket: Socket | undefined;
+  private listener: Server | undefined;
   private readonly reader = new FrameReader();
+  private readonly waiting: Buffer[] = [];
   private closed = false;
 
-  constructor(port: number, token: string) {
-    super();
-    this.socket = connect({ host: "127.0.0.1", port, noDelay: true });
-    this.socket.write(encodeFrame(FrameType.HELLO, Buffer.from(token, "ascii")));
-    this.socket.on("data", (chunk: Buffer) => {
-      const frames = this.reader.push(chunk);
+  /**
+   * Preview1: the guest holds the control listener (inherited as an fd); the host connects to it and sends HELLO
+   * with the token.
+   */
+  static connect(port: number, token: string): ControlChannel {
+    const channel = new ControlChannel();
+    channel.attach(connect({ host: "127.0.0.1", port, noDelay: true }), []);
+    channel.send(encodeFrame(FrameType.HELLO, Buffer.from(token, "ascii")));
+    return channel;
+  }
+
+  /**
+   * WASI 0.2, where a component can't be handed a listener: the host listens on `control` (EVENTIDE_CONTROL is
+   * its address) and the guest connects out. The first connection whose first frame is HELLO with the token
+   * becomes the channel and the listener is closed; any other connection is dropped at its first frame.
+   */
+  static accept(control: ControlListener): ControlChannel {
+    const channel = new ControlChannel();
+    channel.listener = control.server;
+    control.server.maxConnections = Infinity;
+    control.server.on("connection", (socket: Socket) => {
+      const reader = new FrameReader();
+      socket.on("error", () => socket.destroy());
+      socket.on("data", function onData(chunk: Buffer) {
+        const frames = reader.push(chunk);
+        if (frames === null) return socket.destroy();
+        if (frames.length === 0) return;
+        const [hello, ...rest] = frames;
+        socket.off("data", onData);
+        const authentic = hello.type === FrameType.HELLO && hello.payload.toString("ascii") === control.token;
+        if (!authentic || channel.socket || channel.closed) return socket.destroy();
+        control.server.close();
+        channel.listener = undefined;
+        channel.attach(socket, rest, reader);
+      });
+    });
+    return channel;
+  }
+
+  private attach(socket: Socket, early: Frame[], reader: FrameReader = this.reader): void {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      const frames = reader.push(chunk);
       if (frames === null) return this.close("the worker sent a frame over the limit");
-      for (const frame of frames) if (!this.closed) this.emit("frame", frame);
+      this.deliver(frames);
     });
     // The worker's end (its process exiting resets a connection it never accepted) is not a fault of the channel.
-    this.socket.on("error", () => this.close(undefined));
-    this.socket.on("close", () => this.close(undefined));
+    socket.on("error", () => this.close(undefined));
+    socket.on("close", () => this.close(undefined));
+    for (const frame of this.waiting.splice(0)) socket.write(frame);
+    this.deliver(early);
+  }
+
+  private deliver(frames: Frame[]): void {
+    for (const frame of frames) if (!this.closed) this.emit("frame", frame);
   }
 
   /** Queues a frame (see encodeFrame); false once the channel is closed. */
   send(frame: Buffer): boolean {
     if (this.closed) return false;
-    this.socket.write(frame);
+    if (this.socket) this.socket.write(frame);
+    else this.waiting.push(frame);
     return true;
   }
 
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.destroy();
+    this.socket?.destroy();
+    this.listener?.close();
     this.emit("close", reason);
   }
 }

@@ -1,6 +1,7 @@
 // The control channel's wire format, shared with the guest (assembly/cluster.ts; docs/architecture.md, "Workers"):
 // frames `u32 length (big-endian) | u8 type | payload`, length = 1 + payload bytes.
 import { EventideError } from "../errors.js";
+import { parseListen, type ListenAddress } from "../listeners.js";
 
 export const enum FrameType {
   HELLO = 1, // host → guest: the token (ASCII)
@@ -10,6 +11,24 @@ export const enum FrameType {
   MESSAGE_TEXT = 5, // both: UTF-8 text
   MESSAGE_BYTES = 6, // both: bytes
   BALANCE = 7, // host → guest: u32 BE, the worker's share of the cluster's open connections
+  LISTENING = 8, // guest → host (WASI 0.2, which binds its listeners itself): UTF-8 `n=host:port` or `n=!ECODE`
+}
+
+/**
+ * A LISTENING payload: listener `index` (its position in EVENTIDE_LISTEN, from 0) is bound at `address` (the
+ * actual port when 0 was asked; an IPv6 host without brackets), or failed with `error`, an errno name such as
+ * "EADDRINUSE". Null when the payload is not one of these.
+ */
+export function decodeListening(payload: Buffer): { index: number; address?: ListenAddress; error?: string } | null {
+  const m = /^(\d+)=(?:!([A-Z0-9]+)|(.+))$/.exec(payload.toString("utf8"));
+  if (!m) return null;
+  const index = Number(m[1]);
+  if (m[2]) return { index, error: m[2] };
+  try {
+    return { index, address: parseListen(m[3]) };
+  } catch {
+    return null;
+  }
 }
 
 /** Largest message payload, in bytes (1 MiB), in both directions. */

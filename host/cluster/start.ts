@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { Writable } from "node:stream";
 import { EventideError } from "../errors.js";
 import type { AppOptions } from "../engines/engine.js";
-import { findWasmtime } from "../engines/wasmtime.js";
+import { findWasmtime, runsComponent, wasmtimeMajor } from "../engines/wasmtime.js";
 import type { ListenAddress } from "../listeners.js";
 import { holdListeners } from "./hold.js";
 import { Cluster } from "./supervisor.js";
@@ -41,6 +41,13 @@ export async function startCluster(options: ClusterStartOptions): Promise<{ clus
       "use --watchdog MS (milliseconds without a heartbeat; 0 turns the watchdog off), e.g. --watchdog 5000");
   }
   const wasmtime = options.engine === "wasmtime" ? findWasmtime(options.wasmtime) : "";
+  if (wasmtime && runsComponent(wasmtime)) {
+    // A component can't be handed a listener, and a second process can't bind the port the first one holds.
+    throw new EventideError("EVENTIDE_E_BAD_FLAG",
+      `--workers needs wasmtime 36–46 (${wasmtime} is wasmtime ${wasmtimeMajor(wasmtime)}, whose WASI 0.2 apps can't share a listening socket)`,
+      "run one eventide process per port, or several replicas behind a load balancer; or use --engine node " +
+      "or a wasmtime 36–46 (EVENTIDE_WASMTIME) with --workers");
+  }
   const held = await holdListeners(options.addresses);
   const stderr = options.stderr ?? process.stderr;
   const cluster = new Cluster({

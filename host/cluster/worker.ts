@@ -159,7 +159,7 @@ export async function startWorker(id: number, template: WorkerTemplate): Promise
     // The child holds its own copy now; ours must not accept (it would drop) what is meant for the worker.
     control.server.close();
   }
-  return new ClusterWorker(id, template, child, new ControlChannel(control.port, control.token));
+  return new ClusterWorker(id, template, child, ControlChannel.connect(control.port, control.token));
 }
 
 /**

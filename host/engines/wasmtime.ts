@@ -1,44 +1,164 @@
-// The wasmtime engine: the same module under the wasmtime CLI (36–46, which still has WASI preview1
-// sockets). Listeners are bound here and inherited as fds 3, 4, … (`-S listenfd`, LISTEN_FDS), and named in
-// EVENTIDE_LISTEN, so the guest sees the same layout as under the Node engine.
+// The wasmtime engine: the app under the wasmtime CLI, on either line it runs on.
+// - 36–46, which still have WASI preview1 sockets: the app's module (X.wasm). Listeners are bound here and
+//   inherited as fds 3, 4, … (`-S listenfd`, LISTEN_FDS), and named in EVENTIDE_LISTEN, so the guest sees the
+//   same layout as under the Node engine.
+// - 47 and newer, which removed them: the app's WASI 0.2 component (X.component.wasm, written beside X.wasm by
+//   `eventide build`). A component can't be handed a listener, so the guest binds the addresses EVENTIDE_LISTEN
+//   names itself and reports the ports over the control channel (LISTENING), which it connects to.
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { EventideError, WASMTIME_HELP } from "../errors.js";
-import { formatAddress, type ListenAddress } from "../listeners.js";
-import { ControlChannel, openControlListener, serverFd } from "../cluster/control.js";
-import { encodeFrame, FrameType } from "../cluster/protocol.js";
+import { bindListeners, formatAddress, type ListenAddress } from "../listeners.js";
+import { ControlChannel, openControlListener, serverFd, type ControlListener } from "../cluster/control.js";
+import { decodeListening, encodeFrame, FrameType } from "../cluster/protocol.js";
 import { loadModule } from "../module.js";
 import { normalizeExitCode, type AppOptions, type EngineOptions, type RunningEngine, type StopOutcome } from "./engine.js";
 
+/** The preview1 line's release that scripts/ensure-wasmtime.sh builds (36 LTS). */
 export const PINNED_WASMTIME = "36.0.20";
+/** The current line's release that `scripts/ensure-wasmtime.sh current` builds. */
+export const PINNED_WASMTIME_CURRENT = "48.0.8";
+/** The first wasmtime without WASI preview1 sockets (47.0.0 removed the legacy preview1 implementation). */
+export const FIRST_COMPONENT_MAJOR = 47;
+const OLDEST_MAJOR = 36;
 
-function versionOk(path: string): boolean {
-  try {
-    const out = execFileSync(path, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    const major = Number(/^wasmtime (\d+)\./.exec(out)?.[1]);
-    return major >= 36 && major <= 46;
-  } catch {
-    return false;
+const majors = new Map<string, number | undefined>();
+
+/** The major version `wasmtime --version` reports, or undefined when `path` is not a wasmtime that runs. */
+export function wasmtimeMajor(path: string): number | undefined {
+  if (!majors.has(path)) {
+    let major: number | undefined;
+    try {
+      const out = execFileSync(path, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      major = Number(/^wasmtime (\d+)\./.exec(out)?.[1]) || undefined;
+    } catch {
+      major = undefined;
+    }
+    majors.set(path, major);
   }
+  return majors.get(path);
 }
 
-/** EVENTIDE_WASMTIME, then the per-user cache scripts/ensure-wasmtime.sh builds into, then PATH. */
+/** Whether the wasmtime at `path` runs the app's WASI 0.2 component (47 or newer) rather than its module. */
+export function runsComponent(path: string): boolean {
+  return (wasmtimeMajor(path) ?? 0) >= FIRST_COMPONENT_MAJOR;
+}
+
+/**
+ * A wasmtime of either line (36 or newer): `explicit`, EVENTIDE_WASMTIME, the per-user cache
+ * scripts/ensure-wasmtime.sh builds into (36 LTS, then the current release), then PATH. Throws
+ * EVENTIDE_E_WASMTIME_MISSING naming both ways to get one.
+ */
 export function findWasmtime(explicit?: string): string {
   const cacheRoot = process.env.EVENTIDE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "eventide");
-  const candidates = [explicit, process.env.EVENTIDE_WASMTIME, join(cacheRoot, `wasmtime-${PINNED_WASMTIME}`, "bin", "wasmtime")];
+  const candidates = [explicit, process.env.EVENTIDE_WASMTIME,
+    ...[PINNED_WASMTIME, PINNED_WASMTIME_CURRENT].map((v) => join(cacheRoot, `wasmtime-${v}`, "bin", "wasmtime"))];
   for (const dir of (process.env.PATH ?? "").split(":")) if (dir) candidates.push(join(dir, "wasmtime"));
-  for (const c of candidates) if (c && existsSync(c) && versionOk(c)) return c;
-  throw new EventideError("EVENTIDE_E_WASMTIME_MISSING", "no wasmtime with WASI preview1 sockets (36–46) was found", WASMTIME_HELP);
+  for (const c of candidates) if (c && existsSync(c) && (wasmtimeMajor(c) ?? 0) >= OLDEST_MAJOR) return c;
+  throw new EventideError("EVENTIDE_E_WASMTIME_MISSING", "no wasmtime 36 or newer was found", WASMTIME_HELP);
 }
 
-export async function startWasmtimeEngine(options: EngineOptions & { wasmtime?: string }): Promise<RunningEngine> {
+/** The component `eventide build` writes beside the module `wasmPath` (X.wasm → X.component.wasm). */
+export function componentPath(wasmPath: string): string {
+  return wasmPath.replace(/(\.wasm)?$/, ".component.wasm");
+}
+
+export type WasmtimeEngineOptions = Omit<EngineOptions, "listeners"> & {
+  /** Where to listen: bound here (36–46) or by the guest (47 and newer). */
+  listen: ListenAddress[];
+  wasmtime?: string;
+};
+
+export interface RunningWasmtimeEngine extends RunningEngine {
+  /** The listeners' addresses, with the ports actually bound (port 0 → the one picked). */
+  readonly addresses: ListenAddress[];
+}
+
+/**
+ * Starts the app under wasmtime and resolves once it listens on every address of `listen` (at once for 36–46,
+ * which get listeners bound here). Rejects with EventideError: as loadModule does for the file,
+ * EVENTIDE_E_WASMTIME_MISSING, EVENTIDE_E_NOT_FOUND (no component beside the module for wasmtime 47 and newer),
+ * EVENTIDE_E_ADDR_IN_USE or EVENTIDE_E_LISTEN, or EVENTIDE_E_GUEST_TRAP when the app ended before it listened.
+ */
+export async function startWasmtimeEngine(options: WasmtimeEngineOptions): Promise<RunningWasmtimeEngine> {
   await loadModule(options.wasmPath); // same checks and errors as the Node engine
   const wasmtime = findWasmtime(options.wasmtime);
+  if (runsComponent(wasmtime)) return startComponent(options, wasmtime);
+  const listeners = await bindListeners(options.listen);
+  let control: ControlListener;
+  try {
+    control = await openControlListener();
+  } catch (err) {
+    for (const l of listeners) l.server.close();
+    throw err;
+  }
+  const launch = wasmtimeLaunch(options, listeners.map((l) => ({ fd: serverFd(l.server), address: l.address })),
+    { fd: serverFd(control.server), token: control.token });
+  const app = startProcess(wasmtime, launch, options, ControlChannel.connect(control.port, control.token));
+  // The child has its own copies of the listening fds; ours must not accept connections meant for it.
+  for (const l of listeners) l.server.close();
+  control.server.close();
+  return { ...app, addresses: listeners.map((l) => l.address) };
+}
+
+/**
+ * wasmtime 47 and newer: the component beside the module, with the control channel in connect mode; resolves
+ * once the guest has reported (LISTENING) every listener bound.
+ */
+async function startComponent(options: WasmtimeEngineOptions, wasmtime: string): Promise<RunningWasmtimeEngine> {
+  const component = componentPath(options.wasmPath);
+  if (!existsSync(component)) {
+    throw new EventideError("EVENTIDE_E_NOT_FOUND",
+      `wasmtime ${wasmtimeMajor(wasmtime)} runs the app's WASI 0.2 component ${basename(component)}, which is not beside ${basename(options.wasmPath)}`,
+      "build the app with 'eventide build app.ts -o app.wasm' (it writes app.wasm and app.component.wasm), " +
+      `or use a wasmtime 36–46 (EVENTIDE_WASMTIME), which runs ${basename(options.wasmPath)} itself`);
+  }
   const control = await openControlListener();
-  const listeners = options.listeners.map((l) => ({ fd: serverFd(l.server), address: l.address }));
-  const launch = wasmtimeLaunch(options, listeners, { fd: serverFd(control.server), token: control.token });
+  const channel = ControlChannel.accept(control);
+  const bound = new Array<ListenAddress | undefined>(options.listen.length);
+  const listening = new Promise<void>((resolve, reject) => {
+    if (options.listen.length === 0) return resolve();
+    channel.on("frame", (frame) => {
+      const report = frame.type === FrameType.LISTENING ? decodeListening(frame.payload) : null;
+      if (!report || report.index >= bound.length) return;
+      if (report.error) return reject(listenError(options.listen[report.index], report.error));
+      bound[report.index] = report.address;
+      if (bound.every((a) => a)) resolve();
+    });
+  });
+  const launch = componentLaunch({ ...options, wasmPath: component }, options.listen, { address: `127.0.0.1:${control.port}`, token: control.token });
+  const app = startProcess(wasmtime, launch, options, channel);
+  const ended = app.exited.then((code) => {
+    throw new EventideError("EVENTIDE_E_GUEST_TRAP", `the app exited (code ${code}) before it listened on every address`,
+      "see the app's output above");
+  });
+  try {
+    await Promise.race([listening, ended]);
+  } catch (err) {
+    await app.stop(0);
+    throw err;
+  } finally {
+    // Whichever lost the race settles later (ended: when the app exits) with no one waiting for it.
+    listening.catch(() => undefined);
+    ended.catch(() => undefined);
+  }
+  return { ...app, addresses: bound as ListenAddress[] };
+}
+
+/** The error for a listener the guest could not bind, as bindListeners words it for one bound here. */
+function listenError(address: ListenAddress, code: string): EventideError {
+  if (code === "EADDRINUSE") {
+    return new EventideError("EVENTIDE_E_ADDR_IN_USE", `${formatAddress(address)} is already in use`,
+      "stop the process using it, or choose another port with --listen");
+  }
+  return new EventideError("EVENTIDE_E_LISTEN", `cannot listen on ${formatAddress(address)}: ${code}`,
+    "check the address: it must be a local interface address");
+}
+
+/** Spawns wasmtime and ties the app's lifetime to the control channel (stop = STOP, then SIGKILL after the grace). */
+function startProcess(wasmtime: string, launch: WasmtimeLaunch, options: WasmtimeEngineOptions, channel: ControlChannel): RunningEngine {
   const child = spawn(wasmtime, launch.args, {
     stdio: ["inherit", options.stdout ? "pipe" : "inherit", options.stderr ? "pipe" : "inherit", ...launch.fds],
     // In this process's group, as before the control channel: whatever ends the group (a process manager, a test
@@ -47,14 +167,10 @@ export async function startWasmtimeEngine(options: EngineOptions & { wasmtime?: 
   });
   if (options.stdout) child.stdout!.pipe(options.stdout, { end: false });
   if (options.stderr) child.stderr!.pipe(options.stderr, { end: false });
-  // The child has its own copies of the listening fds; ours must not accept connections meant for it.
-  for (const l of options.listeners) l.server.close();
-  control.server.close();
   const running = () => child.exitCode === null && child.signalCode === null;
   // The app drains when the channel ends, but one stuck in a handler would not notice: it ends with this process.
   const killOnExit = () => running() && child.kill("SIGKILL");
   process.on("exit", killOnExit);
-  const channel = new ControlChannel(control.port, control.token);
   const exited = new Promise<number>((resolve) => {
     child.on("exit", (code, signal) => resolve(code ?? (signal === "SIGTERM" || signal === "SIGINT" ? 0 : 1)));
     child.on("error", () => resolve(1));
@@ -66,8 +182,8 @@ export async function startWasmtimeEngine(options: EngineOptions & { wasmtime?: 
     exited,
     memoryBytes: () => undefined,
     stop(graceMs: number): Promise<StopOutcome> {
-      // WASI preview1 delivers no signals: the drain is asked for over the control channel (STOP). A guest still
-      // starting reads it once it has accepted the channel, behind HELLO.
+      // WASI delivers no signals: the drain is asked for over the control channel (STOP). A guest still starting
+      // reads it once the channel is up, behind HELLO.
       let forced = false;
       if (running()) channel.send(encodeFrame(FrameType.STOP));
       const force = setTimeout(() => {
@@ -94,7 +210,7 @@ export interface WasmtimeLaunch {
 }
 
 /**
- * wasmtime's command line for an app granted `listeners` (fds in this process), and `control` after them:
+ * wasmtime's command line (36–46) for an app granted `listeners` (fds in this process), and `control` after them:
  * `-S listenfd` with LISTEN_FDS, EVENTIDE_LISTEN naming the app's listeners, EVENTIDE_CONTROL the control one.
  */
 export function wasmtimeLaunch(
@@ -111,10 +227,37 @@ export function wasmtimeLaunch(
   }
   const args = ["run", "-S", "preview2=n"];
   if (fds.length) args.push("-S", "listenfd");
+  return { args: [...args, ...appArgs(options, env)], fds, env: childEnv({ LISTEN_FDS: String(fds.length) }) };
+}
+
+/**
+ * wasmtime's command line (47 and newer) for the component `options.wasmPath`: EVENTIDE_LISTEN names the addresses
+ * the guest binds (`n=host:port`, n counting from 0), EVENTIDE_CONTROL the host's control listener it connects to.
+ * `-S inherit-network` is the only network grant the CLI has for WASI 0.2 and it is all-or-nothing: the app may
+ * bind, accept and connect on any address the user running it may (docs/security-wasmtime-current.md). UDP and
+ * name lookup, which the runtime does not use, stay off.
+ */
+export function componentLaunch(
+  options: AppOptions, listen: ListenAddress[], control: { address: string; token: string },
+): WasmtimeLaunch {
+  const env: Record<string, string> = { ...options.env };
+  if (listen.length) env.EVENTIDE_LISTEN = listen.map((a, i) => `${i}=${formatAddress(a)}`).join(",");
+  env.EVENTIDE_CONTROL = control.address;
+  env.EVENTIDE_CONTROL_TOKEN = control.token;
+  const args = ["run", "-S", "inherit-network", "-S", "tcp", "-S", "udp=n", "-S", "allow-ip-name-lookup=n"];
+  return { args: [...args, ...appArgs(options, env)], fds: [], env: childEnv({}) };
+}
+
+/** The flags both lines share (environment, directories, memory limit), then the app and its arguments. */
+function appArgs(options: AppOptions, env: Record<string, string>): string[] {
+  const args: string[] = [];
   for (const [k, v] of Object.entries(env)) args.push("--env", `${k}=${v}`);
   for (const d of options.dirs) args.push("--dir", `${d.host}::${d.guest}`);
   if (options.memoryLimit !== undefined) args.push("-W", `max-memory-size=${options.memoryLimit}`);
-  args.push(options.wasmPath, ...options.args);
-  // RUST_BACKTRACE makes wasmtime 36 capture a backtrace for every WASI error (each EAGAIN): ~40% throughput.
-  return { args, fds, env: { ...process.env, LISTEN_FDS: String(fds.length), RUST_BACKTRACE: "0", RUST_LIB_BACKTRACE: "0" } };
+  return [...args, options.wasmPath, ...options.args];
+}
+
+// RUST_BACKTRACE makes wasmtime 36 capture a backtrace for every WASI error (each EAGAIN): ~40% throughput.
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra, RUST_BACKTRACE: "0", RUST_LIB_BACKTRACE: "0" };
 }

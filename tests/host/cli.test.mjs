@@ -97,11 +97,12 @@ describe("eventide CLI", () => {
     }
   });
 
-  it("a missing wasmtime explains how to get wasmtime 36", async () => {
+  it("a missing wasmtime explains how to get either line (current, or 36 LTS)", async () => {
     const r = await eventide(["run", join(ROOT, "dist/examples/timers.wasm"), "--engine", "wasmtime"],
       { env: { EVENTIDE_WASMTIME: "", EVENTIDE_CACHE: join(dir, "no-cache"), PATH: "/usr/bin:/bin" } });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /no wasmtime with WASI preview1 sockets/);
+    assert.match(r.stderr, /no wasmtime 36 or newer was found/);
+    assert.match(r.stderr, /47 or newer runs the app's WASI 0\.2 component/);
     assert.match(r.stderr, /--version v36\.0\.20/);
   });
 
