@@ -11,6 +11,7 @@ import * as net from "./net";
 import { AddressInfo, NetError, Server, Socket, SocketReader, closeAllServers, setAcceptsPerWakeup, setConnectionTarget,
   openConnectionCount } from "./net";
 import { Timer } from "./timers";
+import * as sys from "./sys";
 import { printError } from "./sys";
 
 /** The largest message payload either side sends or accepts, in bytes (1 MiB). */
@@ -23,6 +24,7 @@ const STOP: u8 = 4;
 const MESSAGE_TEXT: u8 = 5;
 const MESSAGE_BYTES: u8 = 6;
 const BALANCE: u8 = 7;
+const LISTENING: u8 = 8;
 
 const HEADER_BYTES: i32 = 5;
 const HEARTBEAT_MS: i64 = 250;
@@ -208,12 +210,22 @@ class Channel {
   private waiting: Array<Uint8Array> | null = null; // frames sent before the primary connected
   private stopped: bool = false;
 
-  /** Opens the control listener the host granted, if any. */
+  /**
+   * Opens the control channel the host granted, if any: EVENTIDE_CONTROL is a listener's fd (preview1: the host
+   * connects and says HELLO), or `host:port` where the runtime binds its listeners itself (WASI 0.2, which can't
+   * be handed a listener: the runtime connects and says HELLO).
+   */
   start(): void {
     if (!process.env.has("EVENTIDE_CONTROL")) return;
     this.token = process.env.has("EVENTIDE_CONTROL_TOKEN") ? process.env.get("EVENTIDE_CONTROL_TOKEN") : "";
-    const fd = I32.parseInt(process.env.get("EVENTIDE_CONTROL"));
-    if (fd < 3 || this.token.length == 0) return;
+    if (this.token.length == 0) return;
+    const control = process.env.get("EVENTIDE_CONTROL");
+    if (control.includes(":")) {
+      this.connect(control);
+      return;
+    }
+    const fd = I32.parseInt(control);
+    if (fd < 3) return;
     if (isWorker) setAcceptsPerWakeup(ACCEPTS_PER_WAKEUP_IN_WORKER);
     const server = new ControlServer();
     server.maxConnections = 0; // the host's --max-connections is for the app's servers
@@ -221,6 +233,22 @@ class Channel {
     server.on("error", (err: NetError) => printError("eventide: control channel: " + err.message));
     server.listenOn(new AddressInfo(fd, "127.0.0.1", 0));
     this.server = server;
+  }
+
+  private connect(address: string): void {
+    const colon = address.lastIndexOf(":");
+    const fd = sys.connect(address.substring(0, colon), I32.parseInt(address.substring(colon + 1)));
+    if (fd < 0) {
+      printError("eventide: control channel: connect " + address + ": " + sys.errnoName(<u16>-fd));
+      return;
+    }
+    const socket = new Socket(fd);
+    socket.unref();
+    socket.on("error", (err: NetError) => {}); // the end of the channel is handled as 'end' (lost)
+    socket.setReader(new FrameReader(socket));
+    const hello = encodeFrame(HELLO, 0, this.token.length, this.token);
+    socket.writeBytes(hello.dataStart, hello.length);
+    this.accept(socket);
   }
 
   owns(socket: Socket): bool {
@@ -275,6 +303,7 @@ class Channel {
     heartbeat.unref();
     heartbeat.arm(HEARTBEAT_MS);
     this.heartbeat = heartbeat;
+    if (sys.BINDS_LISTENERS) reportListeners();
     this.sendFrame(READY, 0, 0, null);
     const waiting = this.waiting;
     this.waiting = null;
@@ -303,11 +332,7 @@ class Channel {
       else printError("eventide: " + err.message);
       return false;
     }
-    const frame = new Uint8Array(HEADER_BYTES + length);
-    store<u32>(frame.dataStart, bswap<u32>(<u32>(1 + length)));
-    store<u8>(frame.dataStart, type, 4);
-    if (text != null) String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, frame.dataStart + HEADER_BYTES);
-    else if (length > 0) memory.copy(frame.dataStart + HEADER_BYTES, payload, length);
+    const frame = encodeFrame(type, payload, length, text);
     const socket = this.socket;
     if (socket == null) {
       if (this.stopped) return false;
@@ -319,6 +344,30 @@ class Channel {
     if (socket.destroyed) return false;
     socket.writeBytes(frame.dataStart, frame.length);
     return true;
+  }
+}
+
+/** One frame of `length` payload bytes at `payload`, or of `text` encoded (then `length` is its UTF-8 size). */
+function encodeFrame(type: u8, payload: usize, length: i32, text: string | null): Uint8Array {
+  const frame = new Uint8Array(HEADER_BYTES + length);
+  store<u32>(frame.dataStart, bswap<u32>(<u32>(1 + length)));
+  store<u8>(frame.dataStart, type, 4);
+  if (text != null) String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, frame.dataStart + HEADER_BYTES);
+  else if (length > 0) memory.copy(frame.dataStart + HEADER_BYTES, payload, length);
+  return frame;
+}
+
+/**
+ * LISTENING frames, one per listener the runtime bound itself: `n=host:port` (IPv6 in brackets) with n the
+ * entry's position in EVENTIDE_LISTEN and the port the system picked for port 0; `n=!ECODE` when it failed.
+ */
+function reportListeners(): void {
+  const list = net.grantedListeners();
+  for (let i = 0; i < list.length; i++) {
+    const l = list[i];
+    const host = l.address.includes(":") ? "[" + l.address + "]" : l.address;
+    const text = i.toString() + "=" + (l.fd < 0 ? "!" + sys.errnoName(<u16>-l.fd) : host + ":" + l.port.toString());
+    channel.sendFrame(LISTENING, 0, String.UTF8.byteLength(text), text);
   }
 }
 

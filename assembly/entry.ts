@@ -3,6 +3,12 @@
 // Imported by package path, as apps do, so both name the same modules (see scripts/build.mjs).
 import { run, tick } from "eventide/loop";
 import { drain, startControlChannel } from "eventide/cluster";
+import { exit, settle } from "eventide/sys";
+
+export { cabi_realloc } from "eventide/sys";
+
+// How long an ending process waits for the last bytes of connections it closed (WASI 0.2 only).
+const SETTLE_MS: i32 = 2000;
 
 // After the app's script (this entry's top level runs after the app's): its servers have claimed their
 // listeners, so the control listener the host granted can't be mistaken for one of them.
@@ -10,7 +16,8 @@ startControlChannel();
 
 export function _start(): void {
   run();
-  if (process.exitCode != 0) process.exit(process.exitCode);
+  settle(SETTLE_MS);
+  if (process.exitCode != 0) exit(process.exitCode);
 }
 
 export function eventide_tick(): i64 {

@@ -106,6 +106,19 @@ export class Socket extends IoHandle {
     this.attach(fd);
   }
 
+  /**
+   * The peer's IP address as text ("127.0.0.1", "::1", "::ffff:10.0.0.2"), or null when the backend can't tell
+   * (WASI preview1 has no getpeername) or the socket is closed. Node: `socket.remoteAddress`.
+   */
+  get remoteAddress(): string | null {
+    return this.fd < 0 ? null : sys.remoteAddress(<u32>this.fd);
+  }
+
+  /** The peer's port, or -1 when unknown (as remoteAddress). Node: `socket.remotePort`. */
+  get remotePort(): i32 {
+    return this.fd < 0 ? -1 : sys.remotePort(<u32>this.fd);
+  }
+
   // ---- readable side ----
 
   /** Registers a listener; a 'data' listener starts the flow of data, as in Node. */
@@ -476,7 +489,14 @@ export class AddressInfo {
 let granted: Array<AddressInfo> | null = null;
 const claimed = new Set<i32>();
 
-/** EVENTIDE_LISTEN entries, or else every socket among fds 3, 4, … (address unknown). */
+// Node's default backlog is 511; a burst of new connections (wrk opening 1,000) overflows it.
+const LISTEN_BACKLOG: i32 = 4096;
+
+/**
+ * EVENTIDE_LISTEN entries (`n=host:port`, comma-separated), or else every socket among fds 3, 4, … (address
+ * unknown). Under preview1 `n` is the listener's fd; where the backend binds listeners itself (WASI 0.2) it binds
+ * each address here, in order (port 0: the system picks, and `port` is the one it picked).
+ */
 export function grantedListeners(): Array<AddressInfo> {
   let list = granted;
   if (list != null) return list;
@@ -491,7 +511,14 @@ export function grantedListeners(): Array<AddressInfo> {
       if (eq <= 0 || colon <= eq) abort("EVENTIDE_LISTEN entry '" + entry + "' is not fd=host:port");
       let host = entry.substring(eq + 1, colon);
       if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length - 1);
-      list.push(new AddressInfo(I32.parseInt(entry.substring(0, eq)), host, I32.parseInt(entry.substring(colon + 1))));
+      let fd = I32.parseInt(entry.substring(0, eq));
+      let port = I32.parseInt(entry.substring(colon + 1));
+      if (sys.BINDS_LISTENERS) {
+        // The number names the entry only; a failure (-errno) is reported when the app listens on it.
+        fd = sys.listen(host, port, LISTEN_BACKLOG);
+        if (fd >= 0) port = sys.localPort(<u32>fd);
+      }
+      list.push(new AddressInfo(fd, host, port));
     }
     return list;
   }
@@ -563,6 +590,10 @@ export class Server extends IoHandle {
       return this;
     }
     claimed.add(info.fd);
+    if (info.fd < 0) {
+      this.failSoon(systemError(-info.fd, "listen " + info.address + ":" + info.port.toString()));
+      return this;
+    }
     this.listenOn(info.address.length > 0 ? info : new AddressInfo(info.fd, host, port)); // unnamed: all we know
     return this;
   }

@@ -7,6 +7,7 @@ import { runTicks, now, updateTime } from "./tasks";
 import { afterCallback } from "./heap";
 
 let lastSweep: i64 = 0;
+const IDLE_SLEEP_NS: i64 = 3_600_000_000_000;
 const SWEEP_BATCH: i32 = 64;
 const SWEEP_BATCHES_PER_ITERATION: i32 = 4;
 /** The next cold slot of a sweep in progress, or -1. */
@@ -39,7 +40,9 @@ export function pollIo(timeoutNs: i64): void {
   const cold = total - hot;
   if (!splitPolling(hot, cold)) {
     if (readHotDirectly()) return;
-    const n = sys.poll(0, total, timeoutNs);
+    // Nothing to wait on but the loop is alive (e.g. every socket paused): sleep in long steps, as Node
+    // would sleep, rather than spin (a backend may not wait without a subscription).
+    const n = sys.poll(0, total, total == 0 && timeoutNs < 0 ? IDLE_SLEEP_NS : timeoutNs);
     updateTime();
     lastSweep = now();
     sweepCursor = -1;

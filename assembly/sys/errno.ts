@@ -10,11 +10,13 @@ export namespace Errno {
   export const CONNRESET: u16 = 15;
   export const INTR: u16 = 27;
   export const INVAL: u16 = 28;
+  export const IO: u16 = 29;
   export const MFILE: u16 = 33;
   export const NFILE: u16 = 41;
   export const NOBUFS: u16 = 42;
   export const NOMEM: u16 = 48;
   export const NOTCONN: u16 = 53;
+  export const NOTSUP: u16 = 58;
   export const NOTSOCK: u16 = 57;
   export const PERM: u16 = 63;
   export const PIPE: u16 = 64;
