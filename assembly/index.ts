@@ -7,5 +7,6 @@ export { net, http, cluster };
 export { EventEmitter } from "./events";
 export { Buffer } from "./buffer";
 export { URL, URLSearchParams, percentDecode } from "./url";
+export { Router, Params } from "./router";
 export { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate, Timeout, Immediate } from "./timers";
 export { nextTick } from "./tasks";
