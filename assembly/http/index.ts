@@ -3,5 +3,6 @@ export { createServer, Server, ServerResponse, HttpParseError } from "./server";
 export { IncomingMessage } from "./incoming";
 export { Headers } from "./headers";
 export { OutgoingMessage } from "./outgoing";
+export { serveStatic, StaticFiles, contentType } from "./static";
 export { ParseError, errorCode, errorReason, statusForError } from "./errors";
 export { statusText as STATUS_CODE_TEXT } from "./status";

@@ -3,28 +3,21 @@
 // file outside both), and prints a line per result; each must be what Node's fs says of the same tree.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, statSync, lstatSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { ENGINES, ROOT, wasmtime } from "../helpers/engines.mjs";
+import { ENGINES, ROOT, startApp, within } from "../helpers/engines.mjs";
 
 const APP = join(ROOT, "dist/tests/apps/fs-probe.wasm");
 const RUN_TIMEOUT_MS = 60_000;
 
-/** Runs fs-probe with `args`, granting `dirs` ([host, guest] pairs); resolves with its stdout lines. */
-function probe(engine, dirs, args) {
-  const [file, argv] = engine === "wasmtime"
-    ? [wasmtime(), ["run", "-S", "preview2=n", ...dirs.flatMap(([h, g]) => ["--dir", `${h}::${g}`]), APP, ...args]]
-    : [process.execPath, [join(ROOT, "dist/host/cli.js"), "run", APP, "--engine", "node",
-        ...dirs.flatMap(([h, g]) => ["--dir", `${h}:${g}`]), "--", ...args]];
-  return new Promise((resolve, reject) => {
-    execFile(file, argv, { timeout: RUN_TIMEOUT_MS, env: { ...process.env, RUST_BACKTRACE: "0" } }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${engine} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
-      else resolve(stdout.trim().split("\n"));
-    });
-  });
+/** Runs fs-probe through `eventide run` with `args`, granting `dirs` ([host, guest] pairs); resolves with its stdout lines. */
+async function probe(engine, dirs, args) {
+  const app = await startApp(APP, { engine, listen: false, cli: true, args, cliFlags: dirs.flatMap(([h, g]) => ["--dir", `${h}:${g}`]) });
+  const { code } = await within(app.exited, RUN_TIMEOUT_MS, `fs-probe ${args.join(" ")} under ${engine}`);
+  assert.equal(code, 0, app.stderr);
+  return app.stdout.trim().split("\n");
 }
 
 describe("eventide/fs", () => {
