@@ -166,9 +166,12 @@ const SOCKET_ERRNO: StaticArray<u16> = [
   44 /* name-unresolvable: ENOENT */, 6 /* temporary-resolver-failure: EAGAIN */, 29 /* permanent: EIO */
 ];
 
-/** The error of a failed `result<_, error-code>` in RET, as -errno. */
-function socketError(): i32 {
-  const code = <i32>load<u8>(RET, 4);
+/**
+ * The error-code of a failed result in RET, as -errno. The payload sits at the alignment of the larger case:
+ * byte 1 of a `result<_, error-code>` (UNIT), byte 4 when the ok case holds handles or an address (OF_VALUE).
+ */
+function socketError(at: usize): i32 {
+  const code = <i32>load<u8>(RET + at);
   return -<i32>(code < SOCKET_ERRNO.length ? unchecked(SOCKET_ERRNO[code]) : Errno.IO);
 }
 
@@ -178,6 +181,9 @@ function streamError(at: usize): i32 {
   drop_error(load<u32>(RET + at, 4)); // last-operation-failed carries an error resource
   return -<i32>Errno.CONNRESET;
 }
+
+const UNIT: usize = 1;
+const OF_VALUE: usize = 4;
 
 // ---- addresses ----
 // ip-socket-address flattened for a call: a tag (0 ipv4, 1 ipv6) and 11 slots (ipv4: port, 4 octets; ipv6:
@@ -317,7 +323,7 @@ function startCall(socket: u32, connect: bool): void {
 function newSocket(): i32 {
   if (network == 0) network = instance_network();
   create_tcp_socket(load<u32>(SLOTS), RET);
-  if (load<u8>(RET) != 0) return socketError();
+  if (load<u8>(RET) != 0) return socketError(OF_VALUE);
   return <i32>load<u32>(RET, 4);
 }
 
@@ -341,18 +347,18 @@ export function listen(host: string, port: i32, backlog: i32): i32 {
   let err = 0;
   set_listen_backlog_size(<u32>socket, <u64>backlog, RET); // a hint; the default stands if refused
   startCall(<u32>socket, false);
-  if (load<u8>(RET) != 0) err = socketError();
+  if (load<u8>(RET) != 0) err = socketError(UNIT);
   if (err == 0) {
     finish_bind(<u32>socket, RET);
-    if (load<u8>(RET) != 0) err = socketError();
+    if (load<u8>(RET) != 0) err = socketError(UNIT);
   }
   if (err == 0) {
     start_listen(<u32>socket, RET);
-    if (load<u8>(RET) != 0) err = socketError();
+    if (load<u8>(RET) != 0) err = socketError(UNIT);
   }
   if (err == 0) {
     finish_listen(<u32>socket, RET);
-    if (load<u8>(RET) != 0) err = socketError();
+    if (load<u8>(RET) != 0) err = socketError(UNIT);
   }
   if (err != 0) {
     drop_tcp_socket(<u32>socket);
@@ -367,11 +373,11 @@ export function connect(host: string, port: i32): i32 {
   const socket = newSocket();
   if (socket < 0) return socket;
   startCall(<u32>socket, true);
-  let err = load<u8>(RET) != 0 ? socketError() : 0;
+  let err = load<u8>(RET) != 0 ? socketError(UNIT) : 0;
   while (err == 0) {
     finish_connect(<u32>socket, RET);
     if (load<u8>(RET) == 0) return open(false, <u32>socket, load<u32>(RET, 4), load<u32>(RET, 8));
-    err = socketError();
+    err = socketError(OF_VALUE);
     if (err == -<i32>Errno.AGAIN) {
       waitFor(tcp_subscribe(<u32>socket));
       err = 0;
@@ -384,7 +390,7 @@ export function connect(host: string, port: i32): i32 {
 /** The port a listener is bound to, or -errno. */
 export function localPort(fd: u32): i32 {
   local_address(descriptor(fd).socket, RET);
-  return load<u8>(RET) == 0 ? <i32>load<u16>(RET, 8) : socketError();
+  return load<u8>(RET) == 0 ? <i32>load<u16>(RET, 8) : socketError(OF_VALUE);
 }
 
 /** The peer's address of a connection as text ("127.0.0.1", "::1"), or null if unknown. */
@@ -404,7 +410,7 @@ export function remotePort(fd: u32): i32 {
 /** Accepts one pending connection: the new fd, or -errno (-Errno.AGAIN when none is pending). */
 export function accept(listenFd: u32): i32 {
   tcp_accept(descriptor(listenFd).socket, RET);
-  if (load<u8>(RET) != 0) return socketError();
+  if (load<u8>(RET) != 0) return socketError(OF_VALUE);
   return open(false, load<u32>(RET, 4), load<u32>(RET, 8), load<u32>(RET, 12));
 }
 
@@ -477,7 +483,7 @@ export function sendChunks(fd: u32, chunks: Array<Uint8Array>, skip: i32): i32 {
 
 export function shutdownWrite(fd: u32): u16 {
   tcp_shutdown(descriptor(fd).socket, 1 /* send */, RET);
-  return load<u8>(RET) == 0 ? Errno.SUCCESS : <u16>-socketError();
+  return load<u8>(RET) == 0 ? Errno.SUCCESS : <u16>-socketError(UNIT);
 }
 
 /** Closes a descriptor: its pollables, then its streams, then its socket (children before their parent). */
