@@ -139,7 +139,7 @@ class Guest {
       return call();
     } catch (err) {
       if (err instanceof GuestExit) this.finish(err.code);
-      else this.finish(1, new EventideError("EVENTIDE_E_GUEST_TRAP", `the app trapped: ${(err as Error).message}`,
+      else this.finish(1, new EventideError("EVENTIDE_E_GUEST_TRAP", `the app trapped: ${(err as Error).message}${wasmBacktrace(err as Error)}`,
         "this is a bug in the app (or in Eventide): the message above says where").message);
       return undefined;
     } finally {
@@ -155,6 +155,19 @@ class Guest {
     post({ type: "exit", code, error });
     port.unref(); // nothing more to wait for from the main thread: the thread ends once its sockets are closed
   }
+}
+
+/**
+ * A trap's wasm frames from V8's stack, innermost first, numbered as wasmtime prints its backtrace: the function's
+ * name where the build has a name section (eventide build --debug), else its index, and the code offset.
+ */
+function wasmBacktrace(err: Error): string {
+  const frames: string[] = [];
+  // V8: "at NAME (wasm://wasm/HASH:wasm-function[N]:0xOFF)", or without a name "at wasm://wasm/HASH:wasm-function[N]:0xOFF".
+  for (const m of (err.stack ?? "").matchAll(/^\s*at (?:(.+?) \()?wasm:\/\/wasm\/[^:]*:wasm-function\[(\d+)\]:(0x[0-9a-f]+)\)?$/gm)) {
+    frames.push(`    ${frames.length}: ${m[3].padStart(8)} - ${m[1] ?? `<wasm function ${m[2]}>`}`);
+  }
+  return frames.length ? `\n  wasm backtrace:\n${frames.join("\n")}` : "";
 }
 
 async function main(setup: WorkerSetup): Promise<void> {
