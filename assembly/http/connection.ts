@@ -404,8 +404,10 @@ export class Connection extends SocketReader {
   responseDone(res: ServerResponse): void {
     this.served++;
     if (this.phase == Phase.BODY) {
-      // Answered before the body arrived: keep reading (and discarding) it, then continue.
-      if (!res.shouldKeepAlive) this.close();
+      // Answered before the body arrived: keep reading (and discarding) it, then continue — or, when the
+      // response closes the connection (a 413), close it lingering: closing on unread input resets it, and
+      // the reset can destroy the response before the client reads it.
+      if (!res.shouldKeepAlive) this.closeLingering();
       return;
     }
     this.nextRequest(res);

@@ -8,6 +8,8 @@ import { bytesEqualIgnoreCase } from "./fields";
 import { Headers } from "./headers";
 import { Connection } from "./connection";
 import { ServerResponse } from "./server";
+import { OutgoingMessage } from "./outgoing";
+import { BodyReader, startPipe, stopPipe } from "./body";
 
 export class IncomingMessage extends EventEmitter {
   method: string = "";
@@ -20,6 +22,10 @@ export class IncomingMessage extends EventEmitter {
   /** The response to this request (as Express's req.res): body listeners get the request, not a closure. */
   res: ServerResponse | null = null;
   socket: Socket;
+  /** Internal (./body.ts): a readBody in progress, and where pipe() sends the body. */
+  bodyReader: BodyReader | null = null;
+  pipeResponse: OutgoingMessage | null = null;
+  pipeSocket: Socket | null = null;
   private conn: Connection;
   // The head's bytes copied out of the read buffer, followed by the parser's header spans; header strings
   // are made only when the app asks (one allocation per request instead of two strings per header).
@@ -115,6 +121,26 @@ export class IncomingMessage extends EventEmitter {
   on<F>(event: string, listener: F): this {
     super.on<F>(event, listener);
     if (event == "data") this.resume();
+    return this;
+  }
+
+  /**
+   * Sends the body to `dest` — a ServerResponse (e.g. `req.pipe(req.res!)` echoes it) or a net Socket — as it
+   * arrives, pausing the body while `dest.write()` returns false and resuming on its 'drain'; ends `dest` after
+   * the body (Node's readable.pipe). If `dest` ends or closes meanwhile, the rest of the body is dropped.
+   * Returns `dest`.
+   */
+  pipe<W>(dest: W): W {
+    if (dest instanceof OutgoingMessage) this.pipeResponse = changetype<OutgoingMessage>(dest);
+    else if (dest instanceof Socket) this.pipeSocket = changetype<Socket>(dest);
+    else ERROR("IncomingMessage.pipe takes a ServerResponse or a Socket");
+    startPipe(this, changetype<EventEmitter>(dest));
+    return dest;
+  }
+
+  /** Stops a pipe(): later body bytes go nowhere (they are read and dropped unless paused). */
+  unpipe(): this {
+    stopPipe(this);
     return this;
   }
 
