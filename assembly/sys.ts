@@ -9,6 +9,7 @@ import { addSubscription } from "./sys/pollset";
 import { Errno } from "./sys/errno";
 
 export * from "./sys/errno";
+export * from "./sys/files";
 export {
   EVENTTYPE_CLOCK, EVENTTYPE_FD_READ, EVENTTYPE_FD_WRITE, onSubscriptionMoved, unsubscribe, promote, demote,
   subscriptionCount, hotSubscriptionCount, subscriptionToken, reportHot, eventToken, eventError, eventType,
