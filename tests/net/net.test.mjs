@@ -87,6 +87,19 @@ for (const engine of ENGINES) {
       assert.equal(got.toString(), "received 100000\n");
     });
 
+    it("knows the peer's address where the backend can tell (WASI 0.2), else says so", async () => {
+      const got = await new Promise((resolve, reject) => {
+        const s = connect(probe.port, "127.0.0.1", () => s.write("A"));
+        let text = "";
+        s.on("data", (d) => (text += d));
+        s.on("end", () => resolve({ text, port: s.localPort }));
+        s.on("error", reject);
+      });
+      // WASI preview1 has no getpeername: the wasmtime 36 line and the Node engine's shim report none.
+      const expected = engine === "wasmtime-current" ? `peer 127.0.0.1 ${got.port}\n` : "peer null -1\n";
+      assert.equal(got.text, expected);
+    });
+
     it("idle timeout emits 'timeout' after the socket goes quiet", async () => {
       const started = Date.now();
       const got = await exchange(probe.port, "T", { keepOpen: true });
