@@ -4,6 +4,7 @@
 import { run, tick } from "eventide/loop";
 import { drain, startControlChannel } from "eventide/cluster";
 import { exit, settle } from "eventide/sys";
+import "eventide/globals"; // the global console and abort (scripts/node-globals.mjs)
 
 export { cabi_realloc } from "eventide/sys";
 

@@ -8,6 +8,7 @@ import { join, basename, dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import HeapCounter from "./heap-counter.mjs";
+import NodeGlobals from "./node-globals.mjs";
 import { componentPath, writeComponent } from "./component.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,12 +47,13 @@ export async function buildApp(entry, outFile, { debug = false, transforms = [],
     "-o", resolve(outFile),
   ];
   for (const t of new Set([...transforms, ...appTransforms(appDir)])) args.push("--transform", resolveTransform(t, appDir));
-  const { error } = await asc.main(args, { stdout, stderr, transforms: [HeapCounter] });
+  const runtimeTransforms = [HeapCounter, NodeGlobals];
+  const { error } = await asc.main(args, { stdout, stderr, transforms: runtimeTransforms });
   if (error) throw new Error(`asc failed for ${entry}: ${error.message}`);
   // Again with the WASI 0.2 backend (assembly/sys.ts), kept in memory and made X.component.wasm for wasmtime ≥ 47.
   let core;
   const keep = (name, contents) => { if (name.endsWith(".wasm")) core = contents; };
-  const p2 = await asc.main([...args, "--use", "EVENTIDE_WASI_P2=1"], { stdout, stderr, transforms: [HeapCounter], writeFile: keep });
+  const p2 = await asc.main([...args, "--use", "EVENTIDE_WASI_P2=1"], { stdout, stderr, transforms: runtimeTransforms, writeFile: keep });
   if (p2.error) throw new Error(`asc failed for ${entry} (WASI 0.2 build): ${p2.error.message}`);
   try {
     await writeComponent(core, outFile);

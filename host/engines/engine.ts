@@ -2,9 +2,11 @@
 import type { Writable } from "node:stream";
 import type { BoundListener } from "../listeners.js";
 
+/** A directory granted to the app: `host` seen as `guest`, read-only unless `writable` (host/dirs.ts). */
 export interface DirGrant {
   host: string;
   guest: string;
+  writable?: boolean;
 }
 
 export interface EngineOptions {
@@ -44,7 +46,7 @@ export interface RunningEngine {
   memoryBytes(): number | undefined;
 }
 
-/** Exit statuses outside 0–125 (the runtime's abort uses 255) become 1, as wasmtime reports them. */
+/** Exit statuses outside 0–125 (process.exit(255), say) become 1, as wasmtime reports them. */
 export function normalizeExitCode(code: number): number {
   return code >= 0 && code < 126 ? code : 1;
 }
