@@ -2,7 +2,9 @@
 // serialised once; the body framed as that head declared. How a body is delimited and whether the connection
 // stays open are decided here, from the message's kind and the headers, never taken on trust from the app:
 // a response that says one length and sends another would let its bytes be read as the next response.
-import { EventEmitter, emitErrorSoon } from "../events";
+import { EventEmitter } from "../events";
+import { Task, queueTick } from "../tasks";
+import { printError } from "../sys";
 import { NetError } from "../net";
 import { httpDate } from "./date";
 import { indexOfField } from "./headers";
@@ -334,8 +336,25 @@ export abstract class OutgoingMessage extends EventEmitter {
     for (let i = 0; i < headers.length; i += 2) this.appendHeader(unchecked(headers[i]), unchecked(headers[i + 1]));
   }
 
+  /**
+   * Reports a refused call as 'error' on the next tick. Unlike other emitters, a message's 'error' nobody listens
+   * to doesn't end the app: it is written to stderr and the message goes on without what was refused. What is
+   * refused often comes from a client (a header value decoded from the URL), and one request must not end the
+   * instance and every other connection with it (AssemblyScript has no exceptions to catch it).
+   */
   protected failSoon(code: string, message: string): void {
-    emitErrorSoon(this, new NetError(code, message));
+    queueTick(new MessageError(this, new NetError(code, message)));
+  }
+}
+
+class MessageError extends Task {
+  constructor(private target: OutgoingMessage, private error: NetError) {
+    super();
+  }
+  run(): void {
+    const error = this.error;
+    if (this.target.listenerCount("error") > 0) this.target.emitWith<NetError>("error", error);
+    else printError("eventide: unhandled 'error' on a response, which went on without it: " + error.code + ": " + error.message);
   }
 }
 

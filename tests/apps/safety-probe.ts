@@ -26,6 +26,13 @@ http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
     const params = parsed.searchParams;
     const limit = params.get("limit");
     res.end("q=" + params.getAll("q").join("|") + " limit=" + (limit == null ? "none" : I32.parseInt(limit).toString()));
+  } else if (url.startsWith("/download?")) {
+    // A header value decoded from the query: CR/LF in it is refused ('error', unheard) and the response goes on.
+    let name: string | null = null;
+    const parsed = URL.parse(url, "http://localhost");
+    if (parsed != null) name = parsed.searchParams.get("name");
+    res.setHeader("Content-Disposition", "attachment; filename=\"" + (name != null ? name : "file") + "\"");
+    res.end("file body");
   } else if (url.startsWith("/base64/")) {
     // Client text decoded as base64, then its bytes as UTF-8 (malformed either way on purpose).
     res.end(Buffer.from(url.substring(8), "base64url").toString());

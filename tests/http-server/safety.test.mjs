@@ -40,6 +40,17 @@ for (const engine of ENGINES) {
       assert.equal(body(refused), "unparsable URL");
     });
 
+    it("a header value the client put CR/LF into is refused, reported on stderr, and the response goes on", async () => {
+      const ok = await get("/download?name=report.txt");
+      assert.match(ok, /\r\nContent-Disposition: attachment; filename="report.txt"\r\n/);
+      const injected = await get("/download?name=x%0D%0ASet-Cookie:%20session=stolen");
+      assert.match(injected, /^HTTP\/1\.1 200 /);
+      assert.doesNotMatch(injected, /Set-Cookie|Content-Disposition/i);
+      assert.equal(body(injected), "file body");
+      await new Promise((r) => setTimeout(r, 100)); // the report is made on the next tick
+      assert.match(app.stderr, /unhandled 'error' on a response, which went on without it: ERR_INVALID_CHAR/);
+    });
+
     it("malformed base64 and invalid UTF-8 from the client decode as Node's Buffer would", async () => {
       for (const input of ["***", "%zz", "____", "7-_", "-", "wg", "7aCA", "9JCAgA"]) {
         const expected = Buffer.from(input, "base64url").toString();
