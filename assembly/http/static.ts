@@ -12,6 +12,7 @@ import { errnoName, printError } from "../sys";
 import { IncomingMessage } from "./incoming";
 import { ServerResponse } from "./server";
 import { formatHttpDate, parseHttpDate } from "./date";
+import { percentDecode } from "../url";
 
 // WASI errnos that mean "no such file here" (the sandbox answers EPERM for a way out, ELOOP for a link it won't
 // follow); any other failure is the server's (500).
@@ -116,39 +117,19 @@ function notFound(res: ServerResponse): void {
 }
 
 /**
- * The percent-decoded path of a request-target (`raw` begins with "/"), or null when it must be refused: a
- * ".." segment (as sent or encoded), a NUL or a backslash (as sent or encoded), or a path that decodes to
- * one beginning "//" (an absolute path beneath the root's "/"). Invalid escapes stay as they are (WHATWG URL).
+ * The percent-decoded path of a request-target (`raw` begins with "/"; eventide/url's percentDecode: invalid
+ * escapes stay as they are), or null when it must be refused: a ".." segment (as sent or encoded), a NUL or a
+ * backslash (as sent or encoded), or a path that decodes to one beginning "//" (an absolute path beneath the
+ * root's "/").
  */
 function safePath(raw: string): string | null {
-  const bytes = new Uint8Array(raw.length);
-  let n = 0;
-  for (let i = 0; i < raw.length; i++) {
-    let c = raw.charCodeAt(i);
-    if (c == 0x25 && i + 2 < raw.length) {
-      const hi = hexValue(raw.charCodeAt(i + 1));
-      const lo = hexValue(raw.charCodeAt(i + 2));
-      if (hi >= 0 && lo >= 0) {
-        c = (hi << 4) | lo;
-        i += 2;
-      }
-    }
-    if (c == 0 || c == 0x5c || c > 0xff) return null; // NUL, backslash; the parser admits only bytes anyway
-    bytes[n++] = <u8>c;
-  }
-  const path = String.UTF8.decodeUnsafe(bytes.dataStart, n);
-  if (path.startsWith("//")) return null;
+  const path = percentDecode(raw);
+  if (path.includes("\0") || path.includes("\\") || path.startsWith("//")) return null;
   const segments = path.split("/");
   for (let i = 0; i < segments.length; i++) {
     if (unchecked(segments[i]) == "..") return null;
   }
   return path;
-}
-
-function hexValue(c: i32): i32 {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  c |= 0x20;
-  return c >= 0x61 && c <= 0x66 ? c - 0x61 + 10 : -1;
 }
 
 /** The file a response streams, so a read error can end the connection (the head is out: nothing else can). */
@@ -262,8 +243,7 @@ let rangeEnd: i64 = 0;
 function parseRange(value: string, size: i64): i32 {
   const eq = value.indexOf("=");
   if (eq < 0 || value.substring(0, eq).trim().toLowerCase() != "bytes") return RANGE_IGNORED;
-  const spec = value.substring(eq + 1).trim();
-  if (spec.includes(",")) return RANGE_IGNORED;
+  const spec = value.substring(eq + 1).trim(); // several ranges ("0-1,4-5") fail as numbers below
   const dash = spec.indexOf("-");
   if (dash < 0) return RANGE_IGNORED;
   const first = decimal(spec.substring(0, dash));
