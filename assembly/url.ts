@@ -243,7 +243,8 @@ export class URL {
     let params = this.params;
     if (params == null) {
       const query = this.query;
-      params = new URLSearchParams(query == null ? "" : query);
+      params = new URLSearchParams();
+      if (query != null) params.parseFrom(query, 0);
       params.url = this;
       this.params = params;
     }
@@ -644,8 +645,12 @@ export class URLSearchParams {
    * split on "&" (empty ones skipped) and at their first "=", "+" is a space, then percentDecode.
    */
   constructor(init: string = "") {
+    this.parseFrom(init, init.length > 0 && init.charCodeAt(0) == 0x3f ? 1 : 0);
+  }
+
+  /** Internal: appends the pairs of `init` from `start` (a URL's query is taken whole, a leading "?" included). */
+  parseFrom(init: string, start: i32): void {
     const n = init.length;
-    let start = n > 0 && init.charCodeAt(0) == 0x3f ? 1 : 0;
     while (start <= n) {
       let end = init.indexOf("&", start);
       if (end < 0) end = n;

@@ -62,6 +62,45 @@ function nodeCase(input, base) {
   return parts.join(" ");
 }
 
+/** A seeded generator (mulberry32), so a failing input can be found again. */
+function random(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random inputs built from the characters URL parsing turns on: hosts (IPv4, IPv6), paths, queries. */
+function fuzzCorpus(count, seed) {
+  const next = random(seed);
+  const pick = (s) => s[Math.floor(next() * s.length)];
+  const shapes = [
+    () => "http://[" + Array.from({ length: 1 + Math.floor(next() * 12) }, () => pick("0123456789abcdefABCDEF:::..")).join("") + "]/",
+    () => { // IPv6 groups, one "::" maybe, an IPv4 tail maybe: mostly valid addresses, some one step off
+      const groups = Array.from({ length: 1 + Math.floor(next() * 8) }, () =>
+        Array.from({ length: Math.floor(next() * 5) }, () => pick("0000123abcF")).join(""));
+      if (next() < 0.5) groups.splice(Math.floor(next() * groups.length), 0, "");
+      if (next() < 0.2) groups.push([1, 2, 3, 4].map(() => Math.floor(next() * 300)).join("."));
+      return "http://[" + groups.join(":") + "]/";
+    },
+    () => "http://" + Array.from({ length: 1 + Math.floor(next() * 14) }, () => pick("0123456789xX.a.%2e")).join("") + "/",
+    () => Array.from({ length: Math.floor(next() * 20) }, () => pick("/\\.%2e%2Eab?#&=+ \u00e9:@")).join(""),
+    () => "http://" + Array.from({ length: Math.floor(next() * 16) }, () => pick("ab@:/\\[]%41?#.1")).join(""),
+  ];
+  return Array.from({ length: count }, () => [pick(shapes)(), "http://h/a/b?c#d"]);
+}
+
+/** nodeCase, but "invalid" where eventide/url refuses by design what Node parses (see REFUSED). */
+function expectedCase(input, base) {
+  let url;
+  try { url = new URL(input, base === "-" ? undefined : base); } catch { return "invalid"; }
+  if (!["http:", "https:", "ws:", "wss:", "ftp:"].includes(url.protocol)) return "invalid";
+  if (url.hostname.includes("xn--") && !input.includes("xn--")) return "invalid";
+  return nodeCase(input, base);
+}
+
 for (const engine of ENGINES) {
   describe(`URL and URLSearchParams under ${engine}`, () => {
     it("parse, resolve, percent-encode and decode as Node's URL does, refusing what it refuses", async () => {
@@ -70,6 +109,14 @@ for (const engine of ENGINES) {
       assert.equal(lines.length, CORPUS.length + REFUSED.length);
       CORPUS.forEach(([input, base], i) =>
         assert.equal(lines[i], nodeCase(input, base), `input ${JSON.stringify(input)} base ${JSON.stringify(base)}`));
+    });
+
+    it("agrees with Node on 1500 random inputs (seeded), and never aborts", async () => {
+      const corpus = fuzzCorpus(1500, 1313);
+      const lines = await harness(engine, "url", corpus.flat());
+      assert.equal(lines.length, corpus.length);
+      corpus.forEach(([input, base], i) =>
+        assert.equal(lines[i], expectedCase(input, base), `input ${JSON.stringify(input)} base ${JSON.stringify(base)}`));
     });
   });
 }
