@@ -11,9 +11,19 @@ export function escaped(s) {
   return out;
 }
 
-export async function harness(engine, mode, inputs) {
-  const app = await startApp("dist/tests/apps/codec-harness.wasm", { engine, listen: false, args: [mode, ...inputs] });
-  const { code } = await within(app.exited, 30_000, "codec-harness");
-  if (code !== 0) throw new Error(`codec-harness exited with ${code}: ${app.stderr}`);
-  return app.stdout.split("\n").slice(0, -1);
+/**
+ * Runs the harness on `inputs` (`perCase` arguments make one case, one output line), `batch` cases per run: each
+ * run's output must fit a pipe's buffer (64 KiB), because under the Node engine a console.log into a full
+ * stdout pipe aborts the app (wasi-shim's fd_write gets EAGAIN).
+ */
+export async function harness(engine, mode, inputs, { perCase = 1, batch = 100 } = {}) {
+  const lines = [];
+  for (let at = 0; at < inputs.length; at += batch * perCase) {
+    const args = inputs.slice(at, at + batch * perCase);
+    const app = await startApp("dist/tests/apps/codec-harness.wasm", { engine, listen: false, args: [mode, ...args] });
+    const { code } = await within(app.exited, 30_000, "codec-harness");
+    if (code !== 0) throw new Error(`codec-harness exited with ${code}: ${app.stderr}`);
+    lines.push(...app.stdout.split("\n").slice(0, -1));
+  }
+  return lines;
 }
