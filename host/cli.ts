@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs as parseArgsUtil } from "node:util";
-import { run, EventideCluster, type ClusterWorker, type EngineName } from "./index.js";
+import { run, inheritedListeners, EventideCluster, type ClusterWorker, type EngineName } from "./index.js";
 import { workerCount } from "./cluster/start.js";
 import { EventideError } from "./errors.js";
 import { nodeHabitHints } from "./build-hints.js";
@@ -29,6 +29,8 @@ Runs an Eventide app until its event loop has nothing left to do; exits with the
 Options:
   --listen ADDR        grant a listening socket: HOST:PORT, [IPv6]:PORT or PORT (127.0.0.1); repeatable.
                        The app's listen(port) takes the matching one, or the only one granted.
+                       Sockets passed by socket activation (LISTEN_FDS, LISTEN_PID: systemd) are
+                       granted too, before these (docs/deploy.md).
   --engine NAME        node (default: runs inside this Node process) or wasmtime (spawns wasmtime 36–46)
   --env K=V            set an environment variable for the app; repeatable
   --dir HOST:GUEST     grant a directory (the app may read and write beneath it); repeatable
@@ -150,7 +152,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const watchdog = p.flags.get("--watchdog")?.at(-1);
   if (watchdog !== undefined && workers === undefined) throw new UsageError("--watchdog needs --workers", "add --workers N (or auto)");
   const app = await run(p.positional[0], {
-    engine, env, listen: p.flags.get("--listen") ?? [], dirs: p.flags.get("--dir") ?? [], args: p.rest,
+    engine, env, listen: [...inheritedListeners(), ...p.flags.get("--listen") ?? []], dirs: p.flags.get("--dir") ?? [], args: p.rest,
     memoryLimit: limit === undefined ? undefined : parseSize("--memory-limit", limit, "64m"),
     maxConnections: wholeNumber("--max-connections", last("--max-connections"), "connections", 1000),
     maxHeaderSize: headerSize === undefined ? undefined : parseSize("--max-header-size", headerSize, "16k"),

@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import { resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { parseListen, type ListenAddress } from "./listeners.js";
+import { parseListen, type ListenAddress, type ListenTarget } from "./listeners.js";
 import { loadModule } from "./module.js";
 import { startNodeEngine } from "./engines/node.js";
 import { startWasmtimeEngine } from "./engines/wasmtime.js";
@@ -19,7 +19,7 @@ import type { Cluster } from "./cluster/supervisor.js";
 import type { ClusterWorker } from "./cluster/worker.js";
 
 export { EventideError, type EventideErrorCode } from "./errors.js";
-export { parseListen, formatAddress, type ListenAddress } from "./listeners.js";
+export { parseListen, formatAddress, inheritedListeners, type ListenAddress, type ListenTarget } from "./listeners.js";
 export { findWasmtime, PINNED_WASMTIME, PINNED_WASMTIME_CURRENT } from "./engines/wasmtime.js";
 export { FORCED_STOP_EXIT_CODE, type DirGrant, type StopOutcome } from "./engines/engine.js";
 
@@ -31,8 +31,11 @@ export type { Limits } from "./limits.js";
 
 /** How to run an app; the Limits (maxConnections, maxHeaderSize, headersTimeout, requestTimeout, grace) too. */
 export interface RunOptions extends Limits {
-  /** Listening sockets to grant: "host:port", "[::1]:port" or "port"; port 0 picks a free one. */
-  listen?: Array<string | ListenAddress>;
+  /**
+   * Listening sockets to grant: "host:port", "[::1]:port" or "port" (port 0 picks a free one), or { fd }, a
+   * listening socket this process inherited (socket activation: see inheritedListeners, docs/deploy.md).
+   */
+  listen?: Array<string | ListenTarget>;
   engine?: EngineName;
   env?: Record<string, string>;
   args?: string[];

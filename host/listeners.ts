@@ -32,6 +32,29 @@ export function formatAddress({ host, port }: ListenAddress): string {
  */
 export type ListenTarget = ListenAddress | { fd: number };
 
+/** The first fd a service manager passes (SD_LISTEN_FDS_START in sd_listen_fds(3)). */
+const LISTEN_FDS_START = 3;
+
+/**
+ * The listening sockets a service manager handed this process (socket activation: systemd, or
+ * systemd-socket-activate; sd_listen_fds(3)): fds 3 … 3 + LISTEN_FDS − 1 when LISTEN_PID is this process's pid,
+ * none otherwise. Like sd_listen_fds(unset_environment = 1) it then removes LISTEN_PID, LISTEN_FDS and
+ * LISTEN_FDNAMES from `env`, so a child (wasmtime, which reads LISTEN_FDS itself) never takes them for its own.
+ * Throws EventideError EVENTIDE_E_LISTEN when LISTEN_FDS is not a number of fds.
+ */
+export function inheritedListeners(env: NodeJS.ProcessEnv = process.env, pid = process.pid): Array<{ fd: number }> {
+  const { LISTEN_PID: forPid, LISTEN_FDS: count } = env;
+  if (forPid === undefined || Number(forPid) !== pid) return [];
+  delete env.LISTEN_PID;
+  delete env.LISTEN_FDS;
+  delete env.LISTEN_FDNAMES;
+  if (!/^\d+$/.test(count ?? "")) {
+    throw new EventideError("EVENTIDE_E_LISTEN", `LISTEN_FDS=${count} is not a number of listening sockets`,
+      "start eventide from a socket unit (systemd) or systemd-socket-activate, which set LISTEN_FDS and LISTEN_PID");
+  }
+  return Array.from({ length: Number(count) }, (_, i) => ({ fd: LISTEN_FDS_START + i }));
+}
+
 export interface BoundListener {
   server: Server;
   address: ListenAddress; // the port actually bound (for port 0)

@@ -1,7 +1,7 @@
 // The primary binds each listening address once and keeps it open for the workers it starts, now and as
 // replacements, without ever accepting on it itself (docs/architecture.md, "Workers").
 import { Worker } from "node:worker_threads";
-import type { ListenAddress } from "../listeners.js";
+import type { ListenAddress, ListenTarget } from "../listeners.js";
 import { EventideError } from "../errors.js";
 import type { HolderReport, HolderSetup } from "./holder-thread.js";
 
@@ -24,7 +24,7 @@ export interface HeldListeners {
  * Binds `addresses` on a thread that then blocks for good (a socket bound on this thread would be accepted on by
  * its event loop). Rejects with EventideError EVENTIDE_E_ADDR_IN_USE or EVENTIDE_E_LISTEN, as bindListeners does.
  */
-export async function holdListeners(addresses: ListenAddress[]): Promise<HeldListeners> {
+export async function holdListeners(addresses: ListenTarget[]): Promise<HeldListeners> {
   const setup: HolderSetup = { addresses, block: new SharedArrayBuffer(4) };
   const thread = new Worker(HOLDER_ENTRY, { workerData: setup });
   const report = await new Promise<HolderReport>((resolve, reject) => {

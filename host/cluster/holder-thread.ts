@@ -2,12 +2,12 @@
 // and ports, then blocks in Atomics.wait for good. Its libuv loop never turns again, so it never accepts a
 // connection: every connection waits in the kernel's queue for a worker process holding the same socket.
 import { workerData, parentPort } from "node:worker_threads";
-import { bindListeners, type ListenAddress } from "../listeners.js";
+import { bindListeners, type ListenAddress, type ListenTarget } from "../listeners.js";
 import { EventideError } from "../errors.js";
 import { serverFd } from "./control.js";
 
 export interface HolderSetup {
-  addresses: ListenAddress[];
+  addresses: ListenTarget[];
   /** One Int32 that never changes: the wait has nothing to wake it, only Worker.terminate() ends it. */
   block: SharedArrayBuffer;
 }

@@ -4,7 +4,7 @@ import type { Writable } from "node:stream";
 import { EventideError } from "../errors.js";
 import type { AppOptions } from "../engines/engine.js";
 import { findWasmtime, runsComponent, wasmtimeMajor } from "../engines/wasmtime.js";
-import type { ListenAddress } from "../listeners.js";
+import type { ListenAddress, ListenTarget } from "../listeners.js";
 import { holdListeners } from "./hold.js";
 import { Cluster } from "./supervisor.js";
 import type { EngineName } from "../index.js";
@@ -13,7 +13,7 @@ export const DEFAULT_WATCHDOG_MS = 5000;
 
 export interface ClusterStartOptions extends AppOptions {
   engine: EngineName;
-  addresses: ListenAddress[];
+  addresses: ListenTarget[];
   workers: number | "auto";
   watchdogMs?: number;
   wasmtime?: string;

@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { EventideError, WASMTIME_HELP } from "../errors.js";
-import { bindListeners, formatAddress, type ListenAddress } from "../listeners.js";
+import { bindListeners, formatAddress, type ListenAddress, type ListenTarget } from "../listeners.js";
 import { ControlChannel, openControlListener, serverFd, type ControlListener } from "../cluster/control.js";
 import { decodeListening, encodeFrame, FrameType } from "../cluster/protocol.js";
 import { loadModule } from "../module.js";
@@ -66,8 +66,8 @@ export function componentPath(wasmPath: string): string {
 }
 
 export type WasmtimeEngineOptions = Omit<EngineOptions, "listeners"> & {
-  /** Where to listen: bound here (36–46) or by the guest (47 and newer). */
-  listen: ListenAddress[];
+  /** Where to listen: bound here, or an inherited listener (36–46); bound by the guest (47 and newer: addresses only). */
+  listen: ListenTarget[];
   wasmtime?: string;
 };
 
@@ -85,7 +85,7 @@ export interface RunningWasmtimeEngine extends RunningEngine {
 export async function startWasmtimeEngine(options: WasmtimeEngineOptions): Promise<RunningWasmtimeEngine> {
   await loadModule(options.wasmPath); // same checks and errors as the Node engine
   const wasmtime = findWasmtime(options.wasmtime);
-  if (runsComponent(wasmtime)) return startComponent(options, wasmtime);
+  if (runsComponent(wasmtime)) return startComponent({ ...options, listen: addressesOnly(options.listen, wasmtime) }, wasmtime);
   const listeners = await bindListeners(options.listen);
   let control: ControlListener;
   try {
@@ -103,11 +103,22 @@ export async function startWasmtimeEngine(options: WasmtimeEngineOptions): Promi
   return { ...app, addresses: listeners.map((l) => l.address) };
 }
 
+/** `listen` when it holds no inherited listener, which a WASI 0.2 component can't be given; else EVENTIDE_E_LISTEN. */
+function addressesOnly(listen: ListenTarget[], wasmtime: string): ListenAddress[] {
+  const inherited = listen.find((l): l is { fd: number } => "fd" in l);
+  if (inherited) {
+    throw new EventideError("EVENTIDE_E_LISTEN",
+      `wasmtime ${wasmtimeMajor(wasmtime)} runs the app's WASI 0.2 component, which can't be handed the listening socket fd ${inherited.fd}`,
+      "use a wasmtime 36–46 (EVENTIDE_WASMTIME) or --engine node with socket activation, or let eventide bind the address (--listen)");
+  }
+  return listen as ListenAddress[];
+}
+
 /**
  * wasmtime 47 and newer: the component beside the module, with the control channel in connect mode; resolves
  * once the guest has reported (LISTENING) every listener bound.
  */
-async function startComponent(options: WasmtimeEngineOptions, wasmtime: string): Promise<RunningWasmtimeEngine> {
+async function startComponent(options: WasmtimeEngineOptions & { listen: ListenAddress[] }, wasmtime: string): Promise<RunningWasmtimeEngine> {
   const component = componentPath(options.wasmPath);
   if (!existsSync(component)) {
     throw new EventideError("EVENTIDE_E_NOT_FOUND",
