@@ -5,7 +5,7 @@
 // (setImmediate) a bounded piece at a time — one read of at most highWaterMark bytes (64 KiB) per turn — and
 // callbacks come later, never during the call, as Node's do.
 import * as sys from "./sys";
-import { EventEmitter, emitSoon, emitErrorSoon } from "./events";
+import { EventEmitter, emitSoon } from "./events";
 import { Buffer } from "./buffer";
 import { Socket } from "./net";
 import { setImmediate } from "./timers";
@@ -432,6 +432,8 @@ export class ReadStreamOptions {
 abstract class PipeTarget {
   abstract write(chunk: Uint8Array): bool;
   abstract end(): void;
+  /** The source failed: the destination can't be completed. */
+  abstract abort(): void;
   abstract release(): void;
 }
 
@@ -444,6 +446,23 @@ class PipeTo<W> extends PipeTarget {
   }
   end(): void {
     this.dest.end();
+  }
+  /**
+   * A socket is destroyed. A response (anything with `req` and `headersSent`) that has sent nothing yet is
+   * answered 500; one that has begun can't be completed, so its connection is destroyed.
+   */
+  abort(): void {
+    const dest = this.dest;
+    if (dest instanceof Socket) {
+      dest.destroy();
+    } else if (isDefined(dest.req) && isDefined(dest.headersSent)) {
+      if (dest.headersSent) {
+        dest.req.socket.destroy();
+      } else {
+        dest.statusCode = 500;
+        dest.end();
+      }
+    }
   }
   release(): void {
     const dest = changetype<EventEmitter>(this.dest);
@@ -486,6 +505,8 @@ export class ReadStream extends FileReader {
   end: i64 = -1;
   private target: PipeTarget | null = null;
   private awaitingDrain: bool = false;
+  /** Internal: the error the next tick reports. */
+  pendingError: FsError | null = null;
 
   constructor(path: string, options: ReadStreamOptions | null = null) {
     super();
@@ -559,9 +580,14 @@ export class ReadStream extends FileReader {
     if (this.destroyed) return this;
     this.destroyed = true;
     this.done = true;
+    const target = this.target;
+    if (err != null && target != null) target.abort();
     this.unpipe();
     this.closeFd();
-    if (err != null) emitErrorSoon(this, err);
+    if (err != null) {
+      this.pendingError = err;
+      nextTick<ReadStream>(reportError, this);
+    }
     emitSoon(this, "close");
     return this;
   }
@@ -608,6 +634,18 @@ export class ReadStream extends FileReader {
   failed(err: FsError): void {
     this.destroy(err);
   }
+}
+
+/**
+ * A stream's 'error', or with nobody listening a line on stderr: unlike other emitters' (and as a response's),
+ * it doesn't end the app, since the path that failed often comes from a client (see docs/api.md).
+ */
+function reportError(stream: ReadStream): void {
+  const err = stream.pendingError;
+  if (err == null) return;
+  stream.pendingError = null;
+  if (stream.listenerCount("error") > 0) stream.emitWith<FsError>("error", err);
+  else sys.printError("eventide: unhandled 'error' on a file stream, which was closed: " + err.message);
 }
 
 function announceOpen(stream: ReadStream): void {

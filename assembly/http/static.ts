@@ -132,17 +132,6 @@ function safePath(raw: string): string | null {
   return path;
 }
 
-/** The file a response streams, so a read error can end the connection (the head is out: nothing else can). */
-class FileBody extends fs.ReadStream {
-  constructor(path: string, options: fs.ReadStreamOptions, public res: ServerResponse) {
-    super(path, options);
-  }
-}
-
-function fileBodyFailed(err: fs.FsError, body: FileBody): void {
-  body.res.req.socket.destroy();
-}
-
 /** The head and body for an open regular file `fd` (closed here or by its stream); see StaticFiles.handle. */
 function sendFile(req: IncomingMessage, res: ServerResponse, fd: i32, stats: fs.Stats, rel: string): void {
   const size = stats.size;
@@ -188,9 +177,9 @@ function sendFile(req: IncomingMessage, res: ServerResponse, fd: i32, stats: fs.
   options.fd = fd;
   options.start = start;
   options.end = end;
-  const body = new FileBody(rel, options, res);
-  body.on("error", fileBodyFailed);
-  body.pipe<ServerResponse>(res);
+  // A read that fails ends the response as the pipe does (a 500, or the connection destroyed once it began);
+  // the failure itself goes to stderr.
+  fs.createReadStream(rel, options).pipe<ServerResponse>(res);
 }
 
 /**

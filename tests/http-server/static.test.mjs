@@ -140,6 +140,14 @@ for (const engine of ENGINES) {
       assert.deepEqual([post.status, post.headers.allow], [405, "GET, HEAD"]);
     });
 
+    it("answers 500 for a file stream that fails before the response began, and says so on stderr without ending", async () => {
+      const res = await request(app.port, "/stream-missing");
+      assert.equal(res.status, 500);
+      for (let i = 0; i < 40 && !app.stderr.includes("file stream"); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(app.stderr, /unhandled 'error' on a file stream, which was closed: ENOENT: open '\/site\/public\/no-such-file'/);
+      assert.equal((await request(app.port, "/digits.txt")).body.toString(), "0123456789", "the app goes on");
+    });
+
     it("answers If-None-Match and If-Modified-Since with 304 (RFC 9110 §13.1.2, §13.1.3, §13.2.2)", async () => {
       const first = await request(app.port, "/style.css");
       const { etag } = first.headers;
