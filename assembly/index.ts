@@ -3,7 +3,8 @@
 import * as net from "./net";
 import * as http from "./http/index";
 import * as cluster from "./cluster";
-export { net, http, cluster };
+import * as fs from "./fs";
+export { net, http, cluster, fs };
 export { EventEmitter } from "./events";
 export { Buffer } from "./buffer";
 export { URL, URLSearchParams, percentDecode } from "./url";
