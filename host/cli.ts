@@ -33,7 +33,8 @@ Options:
                        granted too, before these (docs/deploy.md).
   --engine NAME        node (default: runs inside this Node process) or wasmtime (spawns wasmtime 36–46)
   --env K=V            set an environment variable for the app; repeatable
-  --dir HOST:GUEST     grant a directory (the app may read and write beneath it); repeatable
+  --dir HOST:GUEST     grant a directory, read-only; HOST:GUEST:rw lets the app write there too;
+                       repeatable (read-only under wasmtime needs Linux user namespaces: SECURITY.md)
   --memory-limit N     largest linear memory, in bytes (suffixes k, m, g)
   --max-connections N  per server: connections beyond N are closed on arrival (logged once per burst)
   --max-header-size N  largest request head, in bytes (suffixes k, m; default 16k); larger: 431

@@ -13,6 +13,8 @@ import { startNodeEngine } from "./engines/node.js";
 import { startWasmtimeEngine } from "./engines/wasmtime.js";
 import { FORCED_STOP_EXIT_CODE, type DirGrant, type RunningEngine, type StopOutcome } from "./engines/engine.js";
 import { EventideError } from "./errors.js";
+import { parseDir, resolveDirs } from "./dirs.js";
+import { requireMountNamespace } from "./engines/wasmtime-mounts.js";
 import { limitEnv, type Limits } from "./limits.js";
 import { startCluster } from "./cluster/start.js";
 import type { Cluster } from "./cluster/supervisor.js";
@@ -39,7 +41,10 @@ export interface RunOptions extends Limits {
   engine?: EngineName;
   env?: Record<string, string>;
   args?: string[];
-  /** Directories to grant: { host, guest } or "host:guest". */
+  /**
+   * Directories to grant: { host, guest, writable? } or "host:guest[:ro|:rw]"; read-only unless writable (`:rw`).
+   * Under wasmtime a read-only one needs a Linux mount namespace (SECURITY.md); without one run() rejects.
+   */
   dirs?: Array<DirGrant | string>;
   /** Largest linear memory the app may use, in bytes. */
   memoryLimit?: number;
@@ -144,15 +149,6 @@ export class EventideCluster extends EventideApp {
   }
 }
 
-function parseDir(d: DirGrant | string): DirGrant {
-  if (typeof d !== "string") return d;
-  const i = d.indexOf(":");
-  if (i <= 0 || i === d.length - 1) {
-    throw new EventideError("EVENTIDE_E_BAD_FLAG", `--dir ${d} is not HOST:GUEST`, "use --dir ./public:/public");
-  }
-  return { host: d.slice(0, i), guest: d.slice(i + 1) };
-}
-
 /** Loads, checks and starts an app. Rejects with an EventideError when it can't start. */
 export async function run(wasmPath: string, options: RunOptions & { workers: number | "auto" }): Promise<EventideCluster>;
 export async function run(wasmPath: string, options?: RunOptions): Promise<EventideApp>;
@@ -162,7 +158,8 @@ export async function run(wasmPath: string, options: RunOptions = {}): Promise<E
     throw new EventideError("EVENTIDE_E_BAD_FLAG", `unknown engine '${engine}'`, "use --engine node or --engine wasmtime");
   }
   const addresses = (options.listen ?? []).map((l) => (typeof l === "string" ? parseListen(l) : l));
-  const dirs = (options.dirs ?? []).map(parseDir);
+  const dirs = resolveDirs((options.dirs ?? []).map(parseDir));
+  if (engine === "wasmtime") requireMountNamespace(dirs); // before any port is bound
   const path = resolve(wasmPath);
   const env = { ...options.env, ...limitEnv(options) };
   await loadModule(path); // fail on a bad file before binding any port

@@ -6,6 +6,7 @@ import type { Writable } from "node:stream";
 import type { AppOptions } from "../engines/engine.js";
 import type { EngineName } from "../index.js";
 import { wasmtimeLaunch } from "../engines/wasmtime.js";
+import { withMounts } from "../engines/wasmtime-mounts.js";
 import type { HeldListener } from "./hold.js";
 import { ControlChannel, openControlListener, serverFd } from "./control.js";
 import { encodeFrame, encodeMessage, FrameType, type Frame } from "./protocol.js";
@@ -143,7 +144,7 @@ export async function startWorker(id: number, template: WorkerTemplate): Promise
   try {
     if (template.engine === "wasmtime") {
       const launch = wasmtimeLaunch({ ...template, env }, template.listeners, { fd: controlFd, token: control.token });
-      child = spawnWorker(template.wasmtime, launch.args, launch.fds, launch.env);
+      child = spawnWorker(...withMounts(template.wasmtime, launch.args, template.dirs), launch.fds, launch.env);
     } else {
       const { wasmPath, args, dirs, memoryLimit } = template;
       const setup: NodeWorkerSetup = {

@@ -14,6 +14,7 @@ import { bindListeners, formatAddress, type ListenAddress, type ListenTarget } f
 import { ControlChannel, openControlListener, serverFd, type ControlListener } from "../cluster/control.js";
 import { decodeListening, encodeFrame, FrameType } from "../cluster/protocol.js";
 import { loadModule } from "../module.js";
+import { withMounts } from "./wasmtime-mounts.js";
 import { normalizeExitCode, type AppOptions, type EngineOptions, type RunningEngine, type StopOutcome } from "./engine.js";
 
 /** The preview1 line's release that scripts/ensure-wasmtime.sh builds (36 LTS). */
@@ -170,7 +171,7 @@ function listenError(address: ListenAddress, code: string): EventideError {
 
 /** Spawns wasmtime and ties the app's lifetime to the control channel (stop = STOP, then SIGKILL after the grace). */
 function startProcess(wasmtime: string, launch: WasmtimeLaunch, options: WasmtimeEngineOptions, channel: ControlChannel): RunningEngine {
-  const child = spawn(wasmtime, launch.args, {
+  const child = spawn(...withMounts(wasmtime, launch.args, options.dirs), {
     stdio: ["inherit", options.stdout ? "pipe" : "inherit", options.stderr ? "pipe" : "inherit", ...launch.fds],
     // In this process's group, as before the control channel: whatever ends the group (a process manager, a test
     // harness, a terminal's Ctrl-C) ends wasmtime with it. SIGINT/SIGTERM sent to this process alone drain it.

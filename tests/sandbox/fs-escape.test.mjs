@@ -88,7 +88,7 @@ function snapshot(dir, prefix = "") {
 function runApp(engine, root, phase) {
   const [file, args] = engine === "wasmtime"
     ? [wasmtime(), ["run", "-S", "preview2=n", "--dir", `${root}::${GUEST_DIR}`, APP, phase]]
-    : [process.execPath, [join(ROOT, "dist/host/cli.js"), "run", APP, "--engine", "node", "--dir", `${root}:${GUEST_DIR}`, "--", phase]];
+    : [process.execPath, [join(ROOT, "dist/host/cli.js"), "run", APP, "--engine", "node", "--dir", `${root}:${GUEST_DIR}:rw`, "--", phase]];
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: RUN_TIMEOUT_MS, env: { ...process.env, RUST_BACKTRACE: "0" } }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${engine} ${phase} failed: ${err.message}\n${stderr}`));

@@ -20,9 +20,16 @@
 // checks that this path still leads there through directories only (ENOENT if the directory was renamed, or
 // swapped for a link, since). A process other than the guest that swaps a directory for a link between that
 // check and the call is outside what this guards: grant directories that only the guest writes to.
+//
+// A read-only grant is enforced here as wasmtime has it enforced, by a read-only bind mount (host/dirs.ts,
+// mountPlan): what lies beneath it can't be created, removed, renamed, linked, written, truncated or touched
+// (EROFS, checked after the errors Linux checks first), a rename or hard link between two mounts is EXDEV, and
+// a mount point can't be removed or renamed (EBUSY). A file opened beneath one gets no write right, so
+// node:wasi opens it read-only.
 import { lstatSync, readlinkSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { DirGrant } from "../engine.js";
+import { mountOf, mountPlan, type Mount } from "../../dirs.js";
 import { Errno as E, errnoFromCode } from "../../abi.js";
 
 /** What wasmtime answers for a path that leads out of its directory (cap-std's escape error, PermissionDenied). */
@@ -33,6 +40,10 @@ const FS_ERROR_CODES = new Set(["EACCES", "EEXIST", "EINVAL", "EIO", "EISDIR", "
 const LOOKUP_SYMLINK_FOLLOW = 1;
 const OFLAGS_CREAT = 1;
 const OFLAGS_EXCL = 4;
+const OFLAGS_TRUNC = 8;
+const RIGHTS_FD_WRITE = 64n;
+/** Rights for which node:wasi opens a file for writing (uvwasi's path_open): FD_DATASYNC, FD_WRITE, FD_ALLOCATE, FD_FILESTAT_SET_SIZE. */
+const RIGHTS_WRITING = 1n | 64n | 256n | 0x400000n;
 const FILESTAT_SIZE = 64;
 const MAX_SYMLINK_EXPANSIONS = 40;
 const PATH_MAX = 4096;
@@ -65,13 +76,19 @@ export class FsSandbox {
   private readonly dirs = new Map<number, Directory>();
   /** Other fds node:wasi holds for the guest (stdio, files): a path call on one is ENOTDIR, not EBADF. */
   private readonly files = new Set<number>([0, 1, 2]);
+  /** Those of `files` opened beneath a read-only mount. */
+  private readonly readOnlyFiles = new Set<number>();
+  /** The read-only grants as bind mounts (host/dirs.ts). */
+  private readonly mounts: Mount[];
   private memory: WebAssembly.Memory | null = null;
   private bytes = new Uint8Array(0);
   private readonly decoder = new TextDecoder("utf-8", { fatal: true });
   /** node:wasi's `preopens` option: guest path → host path. */
   readonly preopens: Record<string, string>;
 
+  /** `grants` as resolveDirs (host/dirs.ts) returns them: real paths, which the read-only mounts are compared with. */
   constructor(grants: DirGrant[]) {
+    this.mounts = mountPlan(grants);
     this.preopens = Object.fromEntries(grants.map((d) => [d.guest, resolve(d.host)]));
     Object.values(this.preopens).forEach((host, i) => this.dirs.set(FIRST_PREOPEN_FD + i, { host, path: [] }));
   }
@@ -91,8 +108,15 @@ export class FsSandbox {
         // O_CREAT|O_EXCL never follows a link (EEXIST); any other open of one left unfollowed is O_NOFOLLOW's ELOOP.
         const exclusive = (oflags & (OFLAGS_CREAT | OFLAGS_EXCL)) === (OFLAGS_CREAT | OFLAGS_EXCL);
         if (r.last === "link" && !exclusive) return E.LOOP;
+        const readOnly = self.readOnly(r);
+        if (readOnly) {
+          // As open(2) in a read-only mount: EROFS to create, truncate or write, after ENOENT and O_EXCL's EEXIST.
+          const writes = (oflags & OFLAGS_TRUNC) !== 0 || (BigInt(rights) & RIGHTS_FD_WRITE) !== 0n;
+          if (r.last === null ? (oflags & OFLAGS_CREAT) !== 0 : writes && !exclusive) return E.ROFS;
+          rights = BigInt(rights) & ~RIGHTS_WRITING;
+        }
         const errno = self.lend([r], [[fdOut, 4]], ([p]) => base.path_open(fd, 0, p[0], p[1], oflags, rights, inheriting, fdflags, fdOut));
-        if (errno === E.SUCCESS) self.opened(new DataView(self.memory!.buffer).getUint32(fdOut >>> 0, true), r);
+        if (errno === E.SUCCESS) self.opened(new DataView(self.memory!.buffer).getUint32(fdOut >>> 0, true), r, readOnly);
         return errno;
       },
       path_filestat_get(fd: number, flags: number, ptr: number, len: number, out: number) {
@@ -103,30 +127,42 @@ export class FsSandbox {
       path_filestat_set_times(fd: number, flags: number, ptr: number, len: number, atim: bigint, mtim: bigint, fstflags: number) {
         const r = (flags & LOOKUP_SYMLINK_FOLLOW) !== 0 ? self.path(fd, ptr, len, true) : self.entry(fd, ptr, len, ITSELF);
         if (typeof r === "number") return r;
+        if (self.readOnly(r)) return self.exists(r) ? E.ROFS : E.NOENT;
         return self.lend([r], [], ([p]) => base.path_filestat_set_times(fd, 0, p[0], p[1], atim, mtim, fstflags));
       },
+      fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, fstflags: number) {
+        const dir = self.dirs.get(fd);
+        if (dir ? self.readOnly({ dir, path: [] }) : self.readOnlyFiles.has(fd)) return E.ROFS;
+        return base.fd_filestat_set_times(fd, atim, mtim, fstflags);
+      },
       path_create_directory: (fd: number, ptr: number, len: number) =>
-        self.onEntry(self.entry(fd, ptr, len, E.EXIST, "strip"), [], (p) => base.path_create_directory(fd, p[0], p[1])),
+        self.onEntry(self.creating(self.entry(fd, ptr, len, E.EXIST, "strip")), [], (p) => base.path_create_directory(fd, p[0], p[1])),
       path_readlink: (fd: number, ptr: number, len: number, buf: number, bufLen: number, usedOut: number) =>
         self.onEntry(self.entry(fd, ptr, len, E.INVAL), [[buf, bufLen], [usedOut, 4]],
           (p) => base.path_readlink(fd, p[0], p[1], buf, bufLen, usedOut)),
       path_remove_directory: (fd: number, ptr: number, len: number) =>
-        self.onEntry(self.entry(fd, ptr, len, E.INVAL), [], (p) => base.path_remove_directory(fd, p[0], p[1])),
+        self.onEntry(self.removing(self.entry(fd, ptr, len, E.INVAL)), [], (p) => base.path_remove_directory(fd, p[0], p[1])),
       path_unlink_file: (fd: number, ptr: number, len: number) =>
-        self.onEntry(self.entry(fd, ptr, len, E.ISDIR), [], (p) => base.path_unlink_file(fd, p[0], p[1])),
+        self.onEntry(self.removing(self.entry(fd, ptr, len, E.ISDIR)), [], (p) => base.path_unlink_file(fd, p[0], p[1])),
       path_rename(fd: number, ptr: number, len: number, newFd: number, newPtr: number, newLen: number) {
         const from = self.entry(fd, ptr, len, E.BUSY, "strip-keep");
         if (typeof from === "number") return from;
         const to = self.entry(newFd, newPtr, newLen, E.BUSY, "strip");
         if (typeof to === "number") return to;
+        // rename(2): EXDEV between mounts, EROFS in a read-only one, EBUSY for a mount point.
+        const mount = self.mountOfParent(from);
+        if (mount !== self.mountOfParent(to)) return E.XDEV;
+        if (mount && !mount.writable) return E.ROFS;
+        if (self.isMountPoint(from) || self.isMountPoint(to)) return E.BUSY;
         return self.lend([from, to], [], ([p, q]) => base.path_rename(fd, p[0], p[1], newFd, q[0], q[1]));
       },
       path_link(fd: number, flags: number, ptr: number, len: number, newFd: number, newPtr: number, newLen: number) {
         if ((flags & LOOKUP_SYMLINK_FOLLOW) !== 0) return E.INVAL; // wasmtime links the entry itself only
         const from = self.entry(fd, ptr, len, E.PERM);
         if (typeof from === "number") return from;
-        const to = self.entry(newFd, newPtr, newLen, E.EXIST);
+        const to = self.creating(self.entry(newFd, newPtr, newLen, E.EXIST));
         if (typeof to === "number") return to;
+        if (self.mountOfParent(from) !== self.mountOfParent(to) && self.exists(from)) return E.XDEV; // link(2) across mounts
         return self.lend([from, to], [], ([p, q]) => base.path_link(fd, 0, p[0], p[1], newFd, q[0], q[1]));
       },
       path_symlink(targetPtr: number, targetLen: number, fd: number, ptr: number, len: number) {
@@ -135,7 +171,7 @@ export class FsSandbox {
         const target = self.text(targetPtr, targetLen);
         if (typeof target === "number") return target;
         if (target.startsWith("/")) return E_ESCAPE;
-        const r = self.entry(fd, ptr, len, E.EXIST);
+        const r = self.creating(self.entry(fd, ptr, len, E.EXIST));
         if (typeof r === "number") return r;
         try {
           symlinkSync(target, hostPath(r.dir, r.path));
@@ -153,10 +189,12 @@ export class FsSandbox {
         const errno = base.fd_renumber(from, to);
         if (errno === E.SUCCESS) {
           const dir = self.dirs.get(from);
+          const readOnly = self.readOnlyFiles.has(from);
           self.forget(to);
           self.forget(from);
           if (dir) self.dirs.set(to, dir);
           else self.files.add(to);
+          if (readOnly) self.readOnlyFiles.add(to);
         }
         return errno;
       },
@@ -170,7 +208,7 @@ export class FsSandbox {
   }
 
   /** Records what path_open gave the guest: a directory becomes a sandbox of its own. */
-  private opened(fd: number, r: Resolved): void {
+  private opened(fd: number, r: Resolved, readOnly: boolean): void {
     this.forget(fd);
     const path = [...r.dir.path, ...r.path];
     let isDir = false;
@@ -181,11 +219,47 @@ export class FsSandbox {
     }
     if (isDir) this.dirs.set(fd, { host: r.dir.host, path });
     else this.files.add(fd);
+    if (readOnly && !isDir) this.readOnlyFiles.add(fd);
   }
 
   private forget(fd: number): void {
     this.dirs.delete(fd);
     this.files.delete(fd);
+    this.readOnlyFiles.delete(fd);
+  }
+
+  // ---- read-only mounts (see the top of this file) ----
+
+  /** Whether `r` (its own entry: a mount point counts as inside its mount) lies in a read-only mount. */
+  private readOnly(r: Pick<Resolved, "dir" | "path">): boolean {
+    return mountOf(this.mounts, hostPath(r.dir, r.path))?.writable === false;
+  }
+
+  /** The mount of the directory that holds `r`'s entry: the one whose contents a create, remove or rename changes. */
+  private mountOfParent(r: Resolved): Mount | undefined {
+    return mountOf(this.mounts, hostPath(r.dir, r.path.slice(0, -1)));
+  }
+
+  private isMountPoint(r: Resolved): boolean {
+    const at = hostPath(r.dir, r.path);
+    return this.mounts.some((m) => m.path === at);
+  }
+
+  private exists(r: Pick<Resolved, "dir" | "path">): boolean {
+    return lstatSync(hostPath(r.dir, r.path), { throwIfNoEntry: false }) !== undefined;
+  }
+
+  /** An entry to create (mkdir, symlink, link), or the errno: EEXIST before EROFS, as Linux checks them. */
+  private creating(r: Resolved | number): Resolved | number {
+    if (typeof r === "number" || this.mountOfParent(r)?.writable !== false) return r;
+    return this.exists(r) ? E.EXIST : E.ROFS;
+  }
+
+  /** An entry to remove (unlink, rmdir), or the errno: EROFS before any lookup, EBUSY for a mount point. */
+  private removing(r: Resolved | number): Resolved | number {
+    if (typeof r === "number") return r;
+    if (this.mountOfParent(r)?.writable === false) return E.ROFS;
+    return this.isMountPoint(r) ? E.BUSY : r;
   }
 
   // ---- resolution ----
