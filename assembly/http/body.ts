@@ -78,6 +78,10 @@ const piping = new Array<IncomingMessage>();
 
 /** Starts `req.pipe(dest)` once req.pipeResponse or req.pipeSocket is set to `dest`. */
 export function startPipe(req: IncomingMessage, dest: EventEmitter): void {
+  if (req.readableEnded) { // nothing more will come: Node ends the destination too
+    pipeEnd(req);
+    return;
+  }
   if (!piping.includes(req)) {
     piping.push(req);
     req.on("data", pipeData);

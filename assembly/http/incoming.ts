@@ -17,6 +17,8 @@ export class IncomingMessage extends EventEmitter {
   httpVersionMajor: i32 = 1;
   httpVersionMinor: i32 = 1;
   complete: bool = false;
+  /** 'end' has been emitted (Node's readable.readableEnded). */
+  readableEnded: bool = false;
   /** For 'upgrade' and 'connect': bytes that arrived after the head. */
   head: Buffer | null = null;
   /** The response to this request (as Express's req.res): body listeners get the request, not a closure. */
@@ -115,6 +117,11 @@ export class IncomingMessage extends EventEmitter {
 
   private decode(pair: usize): string {
     return String.UTF8.decodeUnsafe(changetype<usize>(this.headCopy) + load<u32>(pair), load<u32>(pair, 4));
+  }
+
+  emit(event: string): bool {
+    if (event == "end") this.readableEnded = true;
+    return super.emit(event);
   }
 
   /** Registers a listener; a 'data' listener starts the body flowing. */

@@ -1,6 +1,7 @@
 // Test app for request bodies: readBody with a 64 KiB limit, req.pipe(res), and req.pipe(socket).
 import * as http from "eventide/http";
 import { Buffer } from "eventide/buffer";
+import { setTimeout } from "eventide/timers";
 
 const LIMIT = 64 * 1024;
 
@@ -18,6 +19,9 @@ http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => {
   } else if (url == "/echo") {
     res.setHeader("Content-Type", "application/octet-stream");
     req.pipe(res);
+  } else if (url == "/late-echo") {
+    // Piped only after the (empty) body ended: the response must still end.
+    setTimeout((req: http.IncomingMessage) => { req.pipe(req.res!); }, 50, req);
   } else if (url == "/raw") {
     // The body straight onto the connection, without HTTP framing, then the connection's end.
     req.pipe(req.socket);

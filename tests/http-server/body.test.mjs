@@ -144,6 +144,12 @@ for (const engine of ENGINES) {
       assert.ok(Buffer.from(text, "latin1").equals(body));
     });
 
+    it("req.pipe(res) after the body ended ends the response", async () => {
+      const { text, closed } = await raw(app.port, "GET /late-echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", { ms: 3000 });
+      assert.ok(closed, "the response never ended");
+      assert.match(text, /^HTTP\/1\.1 200 /);
+    });
+
     it("is still serving", async () => {
       const { text } = await raw(app.port, "POST /collect HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
       assert.ok(text.endsWith("\r\n\r\n" + summary(Buffer.from("ok"))));
