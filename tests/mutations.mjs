@@ -37,6 +37,45 @@ export const MUTATIONS = [
     tests: ["tests/parser/differential.test.mjs"],
     why: "Connection: close ignored by the parser: the connection stays open",
   },
+  // ---- files (eventide/fs, http.serveStatic) ----
+  {
+    id: "fs-pipe-ignores-backpressure", area: "files", file: "assembly/fs.ts",
+    find: "    if (!target.write(chunk)) {", replace: "    if (!target.write(chunk) && false) {",
+    tests: ["tests/http-server/static.test.mjs"],
+    why: "a file piped to a slow client is read whole into the socket's queue (64 MiB of memory for a 64 MiB file)",
+  },
+  {
+    id: "fs-first-grant-wins", area: "files", file: "assembly/fs.ts",
+    find: "if (prefix.length <= bestLength || prefix.length > parts.length) continue;",
+    replace: "if (best >= 0 || prefix.length > parts.length) continue;",
+    tests: ["tests/fs/fs.test.mjs"],
+    why: "a path inside a nested grant is looked up in the outer one",
+  },
+  {
+    id: "fs-pipe-keeps-file-after-client-left", area: "files", file: "assembly/fs.ts",
+    find: "  if (piped.has(dest)) piped.get(dest).destroy();", replace: "",
+    tests: ["tests/http-server/static.test.mjs"],
+    why: "every download a client abandons leaves its file open (fds run out)",
+  },
+  {
+    id: "static-dotdot-not-refused", area: "files", file: "assembly/http/static.ts",
+    find: "    if (unchecked(segments[i]) == \"..\") return null;", replace: "",
+    tests: ["tests/http-server/static.test.mjs"],
+    why: "/sub/%2e%2e/x is looked up (the sandbox alone then decides what a client may reach)",
+  },
+  {
+    id: "static-opens-beneath-the-grant", area: "files", file: "assembly/http/static.ts",
+    find: "    const fd = fs.openAt(this.rootFd, rel);",
+    replace: "    const fd = fs.openAt(fs.openDirectory(\"/site\"), \"public/\" + rel);",
+    tests: ["tests/http-server/static.test.mjs"],
+    why: "a link in the root to a granted file outside it is followed: the root is no boundary",
+  },
+  {
+    id: "static-if-range-ignored", area: "files", file: "assembly/http/static.ts",
+    find: "  if (range != null && ifRangeHolds(req, etag, lastModified)) {", replace: "  if (range != null) {",
+    tests: ["tests/http-server/static.test.mjs"],
+    why: "a resumed download of a changed file splices old and new bytes (RFC 9110 §13.1.5)",
+  },
   // ---- timers ----
   {
     id: "timers-equal-deadlines-lifo", area: "timers", file: "assembly/timers.ts",
