@@ -2,10 +2,11 @@
 // (what systemd does for eventide.socket, without a booted systemd) then binds the socket unit's address,
 // and runs the service's ExecStart as written — paths moved to this checkout — which must take the listener
 // from LISTEN_FDS, serve on it, and drain on SIGTERM. Plain `wasmtime run -S listenfd` takes it too.
-import { describe, it, before } from "node:test";
+import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENGINES, ROOT, freePort, spawnTracked, waitForPort, wasmtime, within } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
@@ -52,6 +53,11 @@ describe("deploy/systemd units", () => {
     const timeoutStop = Number(unitValues("eventide.service", "Service", "TimeoutStopSec")[0]);
     assert.ok(timeoutStop * 1000 > grace, `TimeoutStopSec=${timeoutStop} s does not outlast --grace ${grace} ms`);
   });
+
+  it("give wasmtime the writable cache directory it needs to start in the sandbox", () => {
+    assert.deepEqual(unitValues("eventide.service", "Service", "CacheDirectory"), ["eventide"]);
+    assert.ok(unitValues("eventide.service", "Service", "Environment").includes("XDG_CACHE_HOME=%C/eventide"));
+  });
 });
 
 for (const engine of ENGINES) {
@@ -71,7 +77,16 @@ for (const engine of ENGINES) {
       argv[at + 1] = isWasmtime(engine) ? "wasmtime" : engine;
       return argv;
     }
-    const env = () => ({ ...environment, EVENTIDE_WASMTIME: isWasmtime(engine) ? wasmtime(engine) : "" });
+    // %C is systemd's cache root (CacheDirectory= makes %C/eventide writable for the service): a fresh one here.
+    const caches = [];
+    after(() => { for (const dir of caches) rmSync(dir, { recursive: true, force: true }); });
+    const env = () => {
+      caches.push(mkdtempSync(join(tmpdir(), "eventide-cache-")));
+      return {
+        ...Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, v.replace("%C", caches.at(-1))])),
+        EVENTIDE_WASMTIME: isWasmtime(engine) ? wasmtime(engine) : "",
+      };
+    };
 
     if (engine === "wasmtime-current") {
       it("is refused with the fix: a WASI 0.2 component can't be handed a listener", async () => {
@@ -83,18 +98,24 @@ for (const engine of ENGINES) {
       return;
     }
 
-    it("the first connection starts eventide, which serves on the inherited socket and drains on SIGTERM", async () => {
-      const port = await freePort();
-      const child = await activate(port, env(), command());
-      const first = await get(port, "/first");
-      assert.equal(first.body, "Hello World\n");
-      // systemd-socket-activate execs the service in its place: the pid is eventide's, as LISTEN_PID says.
-      assert.match(child.out, /Execing /);
-      assert.equal((await get(port, "/second")).body, "Hello World\n");
-      child.kill("SIGTERM");
-      const { code, signal } = await within(child.exited, 15_000, "eventide to drain and exit");
-      assert.deepEqual({ code, signal }, { code: 0, signal: null }, child.out);
-    });
+    for (const extra of [[], ["--workers", "2"]]) {
+      it(`the first connection starts eventide ${extra.join(" ")}, which serves on the inherited socket and drains on SIGTERM`, async () => {
+        const port = await freePort();
+        const child = await activate(port, env(), [...command(), ...extra]);
+        const first = await get(port, "/first");
+        assert.equal(first.body, "Hello World\n");
+        // systemd-socket-activate execs the service in its place: the pid is eventide's, as LISTEN_PID says.
+        assert.match(child.out, /Execing /);
+        assert.equal((await get(port, "/second")).body, "Hello World\n");
+        // eventide takes SIGTERM as a drain once run() has started every worker (h14b-findings.md: before, it dies).
+        const workers = extra.length ? Number(extra[1]) : 0;
+        const deadline = Date.now() + 10_000;
+        while ((child.out.match(/\) ready\n/g) ?? []).length < workers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        child.kill("SIGTERM");
+        const { code, signal } = await within(child.exited, 15_000, "eventide to drain and exit");
+        assert.deepEqual({ code, signal }, { code: 0, signal: null }, child.out);
+      });
+    }
   });
 }
 
