@@ -62,6 +62,13 @@ export interface RunOptions extends Limits {
   watchdog?: number;
 }
 
+/** Every option run() takes, so that an unknown one (a misspelt `memoryLimt`) is refused instead of ignored. */
+const RUN_OPTIONS: Record<keyof RunOptions, true> = {
+  listen: true, engine: true, env: true, args: true, dirs: true, memoryLimit: true, stdout: true, stderr: true,
+  wasmtime: true, workers: true, watchdog: true,
+  maxConnections: true, maxHeaderSize: true, headersTimeout: true, requestTimeout: true, grace: true,
+};
+
 /** A running app. Emits 'exit' (code). */
 export class EventideApp extends EventEmitter {
   /** The granted addresses, with the ports actually bound. */
@@ -149,10 +156,18 @@ export class EventideCluster extends EventideApp {
   }
 }
 
-/** Loads, checks and starts an app. Rejects with an EventideError when it can't start. */
+/**
+ * Loads, checks and starts an app. Rejects with an EventideError when it can't start, or (EVENTIDE_E_BAD_FLAG)
+ * when `options` has a key RunOptions doesn't.
+ */
 export async function run(wasmPath: string, options: RunOptions & { workers: number | "auto" }): Promise<EventideCluster>;
 export async function run(wasmPath: string, options?: RunOptions): Promise<EventideApp>;
 export async function run(wasmPath: string, options: RunOptions = {}): Promise<EventideApp> {
+  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(RUN_OPTIONS, key));
+  if (unknown.length > 0) {
+    throw new EventideError("EVENTIDE_E_BAD_FLAG", `run(): unknown option${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`,
+      `use only ${Object.keys(RUN_OPTIONS).join(", ")} (docs/embedding.md)`);
+  }
   const engine = options.engine ?? "node";
   if (engine !== "node" && engine !== "wasmtime") {
     throw new EventideError("EVENTIDE_E_BAD_FLAG", `unknown engine '${engine}'`, "use --engine node or --engine wasmtime");

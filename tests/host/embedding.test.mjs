@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { PassThrough } from "node:stream";
 import { join } from "node:path";
-import { ROOT, ENGINES, within, pipelined, requestInFlight } from "../helpers/engines.mjs";
+import { ROOT, ENGINES, within, pipelined, requestInFlight, freePort, waitForPort } from "../helpers/engines.mjs";
 import { run, FORCED_STOP_EXIT_CODE } from "../../dist/host/index.js";
 
 const HELLO = join(ROOT, "dist/examples/hello-http.wasm");
@@ -108,6 +108,20 @@ describe("embedding API (node engine)", () => {
     assert.equal(await app.exited, 1);
     assert.match(stderr.text, /memory limit|limit of 16384/);
   });
+});
+
+describe("run() options", () => {
+  for (const engine of ["node", "wasmtime"]) {
+    it(`refuses unknown ones by name, listing the known, before binding a port (engine ${engine})`, async () => {
+      const port = await freePort();
+      await assert.rejects(run(HELLO, { engine, listen: [`127.0.0.1:${port}`], memoryLimt: 1 << 24, stdOut: null }), (err) => {
+        assert.equal(err.code, "EVENTIDE_E_BAD_FLAG");
+        assert.match(err.message, /^run\(\): unknown options memoryLimt, stdOut\n  fix: use only listen, engine, .*\bmemoryLimit\b/);
+        return true;
+      });
+      await assert.rejects(waitForPort(port, "127.0.0.1", 200), /nothing listening/);
+    });
+  }
 });
 
 for (const engine of ENGINES) {
