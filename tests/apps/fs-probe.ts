@@ -15,6 +15,20 @@ function readFileCase(path: string): void {
   }, path);
 }
 
+/** FNV-1a (32-bit) of the bytes, for comparing a large file's contents in one line. */
+function fnv1a(data: Uint8Array): u32 {
+  let h: u32 = 0x811c9dc5;
+  for (let i = 0; i < data.length; i++) h = (h ^ <u32>unchecked(data[i])) * 0x01000193;
+  return h;
+}
+
+function readFileHashCase(path: string): void {
+  fs.readFile<string>(path, (err: fs.FsError | null, data: Buffer | null, path: string) => {
+    if (err != null) errorLine("readFile " + path, err);
+    else console.log("readFile " + path + " " + data!.length.toString() + " fnv1a=" + fnv1a(data!).toString(16));
+  }, path);
+}
+
 function JSON_quote(text: string): string {
   return "[" + text.replaceAll("\n", "\\n") + "]";
 }
@@ -93,6 +107,16 @@ if (mode == "read") {
   readdirCase("/data/sub");
   readdirCase("/data/a.txt");
   readdirCase("/data/missing");
+  readFileHashCase("/data/big.bin");
+  // Listed over several fd_readdir calls: every name once, none cut off where one call's buffer ended.
+  fs.readdir("/data/many", (err: fs.FsError | null, names: Array<string> | null) => {
+    const distinct = new Set<string>();
+    for (let i = 0; i < names!.length; i++) distinct.add(names![i]);
+    const sorted = names!.slice(0);
+    sorted.sort();
+    console.log("readdir /data/many " + names!.length.toString() + " distinct=" + distinct.size.toString() +
+      " fnv1a=" + fnv1a(Buffer.from(sorted.join("/"))).toString(16));
+  });
   console.log("script done");
 } else if (mode == "stream") {
   stream(process.argv[2], process.argv.length > 3 ? I64.parseInt(process.argv[3]) : 0, process.argv.length > 4 ? I64.parseInt(process.argv[4]) : -1);

@@ -11,6 +11,15 @@ import { ENGINES, ROOT, startApp, within } from "../helpers/engines.mjs";
 
 const APP = join(ROOT, "dist/tests/apps/fs-probe.wasm");
 const RUN_TIMEOUT_MS = 60_000;
+const MANY = 3000;
+const manyName = (i) => `entry-${String(i).padStart(5, "0")}-${"x".repeat(48)}`;
+
+/** FNV-1a (32-bit), as tests/apps/fs-probe.ts computes it. */
+function fnv1a(bytes) {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16);
+}
 
 /** Runs fs-probe through `eventide run` with `args`, granting `dirs` ([host, guest] pairs); resolves with its stdout lines. */
 async function probe(engine, dirs, args) {
@@ -25,6 +34,7 @@ describe("eventide/fs", () => {
   const data = join(base, "data");
   const nested = join(base, "data-sub-grant");
   let bigSize;
+  let bigHash;
   before(() => {
     mkdirSync(join(data, "sub"), { recursive: true });
     mkdirSync(nested);
@@ -40,6 +50,10 @@ describe("eventide/fs", () => {
     big.write("tail starts here", big.length - 70000);
     writeFileSync(join(data, "big.bin"), big);
     bigSize = big.length;
+    bigHash = fnv1a(big);
+    // Names of 60 bytes: 3000 of them take some 250 KiB of dirents, so fd_readdir is called several times.
+    mkdirSync(join(data, "many"));
+    for (let i = 0; i < MANY; i++) writeFileSync(join(data, "many", manyName(i)), "");
   });
   after(() => rmSync(base, { recursive: true, force: true }));
 
@@ -64,7 +78,9 @@ describe("eventide/fs", () => {
       `stat /data/in-link file=true dir=false link=false size=6 mtimeMs=${ms("a.txt")}`,
       `lstat /data/in-link file=false dir=false link=true size=5 mtimeMs=${ms("in-link", true)}`,
       "stat /data/missing error ENOENT 44 stat /data/missing",
-      "readdir /data 6 a.txt,big.bin,empty.txt,in-link,leak,sub",
+      "readdir /data 7 a.txt,big.bin,empty.txt,in-link,leak,many,sub",
+      `readFile /data/big.bin ${bigSize} fnv1a=${bigHash}`,
+      `readdir /data/many ${MANY} distinct=${MANY} fnv1a=${fnv1a(Buffer.from(Array.from({ length: MANY }, (_, i) => manyName(i)).join("/")))}`,
       "readdir /data/sub 1 b.txt",
       "readdir /data/a.txt error ENOTDIR 54 scandir /data/a.txt",
       "readdir /data/missing error ENOENT 44 scandir /data/missing",
