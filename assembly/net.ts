@@ -533,6 +533,24 @@ const NO_LISTENER_HELP =
   "no listening socket was granted to this module. Under wasmtime: wasmtime run -S preview2=n -S tcplisten=127.0.0.1:PORT app.wasm; " +
   "with eventide: eventide run app.wasm --listen 127.0.0.1:PORT";
 
+/**
+ * Why listen() on `what` found no socket: none was granted, or which were (each marked "(taken)" when a server
+ * already has it) and how to use or add one.
+ */
+function noListenerMessage(what: string): string {
+  const list = grantedListeners();
+  if (list.length == 0) return "listen " + what + ": " + NO_LISTENER_HELP;
+  const names = new Array<string>();
+  for (let i = 0; i < list.length; i++) {
+    const l = list[i];
+    const name = l.address.length == 0 ? "fd " + l.fd.toString() // found by probing: the address is unknown
+      : (l.address.includes(":") ? "[" + l.address + "]" : l.address) + ":" + l.port.toString();
+    names.push(claimed.has(l.fd) ? name + " (taken)" : name);
+  }
+  return "listen " + what + ": none of the granted listening sockets matches (granted: " + names.join(", ") +
+    "); listen on one of those, or grant " + what + " with eventide run --listen";
+}
+
 function findListener(port: i32, host: string): AddressInfo | null {
   const list = grantedListeners();
   let unclaimed: AddressInfo | null = null;
@@ -586,7 +604,7 @@ export class Server extends IoHandle {
     const info = findListener(port, host);
     if (info == null) {
       const what = host.length > 0 ? host + ":" + port.toString() : "port " + port.toString();
-      this.failSoon(new NetError("EADDRNOTAVAIL", "listen " + what + ": " + NO_LISTENER_HELP));
+      this.failSoon(new NetError("EADDRNOTAVAIL", noListenerMessage(what)));
       return this;
     }
     claimed.add(info.fd);

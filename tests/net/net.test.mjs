@@ -2,7 +2,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { ENGINES, startApp, endApps, rssKiB, within } from "../helpers/engines.mjs";
+import { ENGINES, startApp, endApps, rssKiB, within, freePort } from "../helpers/engines.mjs";
 
 const ECHO = "dist/examples/echo-tcp.wasm";
 const PROBE = "dist/tests/apps/net-probe.wasm";
@@ -149,6 +149,15 @@ for (const engine of ENGINES) {
       assert.equal((await within(app.exited, 10_000, "the exit")).code, 1);
       assert.match(app.stderr, /tcplisten=127\.0\.0\.1:PORT/);
       assert.match(app.stderr, /--listen/);
+    });
+
+    it("listen() on a port none of several granted sockets has names the ones granted", async () => {
+      const [a, b] = [await freePort(), await freePort()];
+      const cliFlags = ["--listen", `127.0.0.1:${a}`, "--listen", `127.0.0.1:${b}`]; // echo-tcp listens on 1337
+      const app = await startApp(ECHO, { engine, cli: true, listen: false, cliFlags });
+      assert.equal((await within(app.exited, 10_000, "the exit")).code, 1);
+      assert.match(app.stderr, new RegExp(`listen 127\\.0\\.0\\.1:1337: none of the granted listening sockets matches \\(granted: 127\\.0\\.0\\.1:${a}, 127\\.0\\.0\\.1:${b}\\); listen on one of those, or grant 127\\.0\\.0\\.1:1337 with eventide run --listen`));
+      assert.doesNotMatch(app.stderr, /no listening socket was granted/);
     });
   });
 }
