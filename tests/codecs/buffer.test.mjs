@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { ENGINES } from "../helpers/engines.mjs";
 import { harness, escaped } from "./harness.mjs";
 
+const APP = "dist/tests/apps/codec-harness.wasm";
+
 const ENCODINGS = ["utf8", "hex", "base64", "base64url", "latin1", "ascii"];
 
 // Valid and malformed text in each encoding: Node decodes malformed input as far as it goes, and so must we.
@@ -33,7 +35,7 @@ function nodeCase(input) {
 for (const engine of ENGINES) {
   describe(`Buffer encodings under ${engine}`, () => {
     it("decode and encode utf8, hex, base64, base64url, latin1 and ascii as Node's Buffer does", async () => {
-      const lines = await harness(engine, "buffer", CORPUS);
+      const lines = await harness(APP, engine, "buffer", CORPUS);
       assert.equal(lines.length, CORPUS.length);
       CORPUS.forEach((input, i) => assert.equal(lines[i], nodeCase(input), `input ${JSON.stringify(input)}`));
     });

@@ -1,4 +1,5 @@
 // Runs tests/apps/codec-harness under an engine with a mode and inputs; resolves with its output lines.
+// Test files name the app themselves (APP below), so the mutation check knows what to rebuild.
 import { startApp, within } from "../helpers/engines.mjs";
 
 /** As the harness writes: every character outside printable ASCII, and "\\", as \uXXXX. */
@@ -16,14 +17,14 @@ export function escaped(s) {
  * run's output must fit a pipe's buffer (64 KiB), because under the Node engine a console.log into a full
  * stdout pipe aborts the app (wasi-shim's fd_write gets EAGAIN).
  */
-export async function harness(engine, mode, inputs, { perCase = 1, batch = 100 } = {}) {
+export async function harness(app, engine, mode, inputs, { perCase = 1, batch = 100 } = {}) {
   const lines = [];
   for (let at = 0; at < inputs.length; at += batch * perCase) {
     const args = inputs.slice(at, at + batch * perCase);
-    const app = await startApp("dist/tests/apps/codec-harness.wasm", { engine, listen: false, args: [mode, ...args] });
-    const { code } = await within(app.exited, 30_000, "codec-harness");
-    if (code !== 0) throw new Error(`codec-harness exited with ${code}: ${app.stderr}`);
-    lines.push(...app.stdout.split("\n").slice(0, -1));
+    const run = await startApp(app, { engine, listen: false, args: [mode, ...args] });
+    const { code } = await within(run.exited, 30_000, "codec-harness");
+    if (code !== 0) throw new Error(`codec-harness exited with ${code}: ${run.stderr}`);
+    lines.push(...run.stdout.split("\n").slice(0, -1));
   }
   return lines;
 }

@@ -7,6 +7,8 @@ import { ENGINES } from "../helpers/engines.mjs";
 import { unescapeBuffer } from "node:querystring";
 import { harness, escaped } from "./harness.mjs";
 
+const APP = "dist/tests/apps/codec-harness.wasm";
+
 const BASE = "http://localhost";
 // [input, base] ("-": no base). Origin-form targets as a server receives them, then absolute and odd forms.
 const CORPUS = [
@@ -104,7 +106,7 @@ function expectedCase(input, base) {
 for (const engine of ENGINES) {
   describe(`URL and URLSearchParams under ${engine}`, () => {
     it("parse, resolve, percent-encode and decode as Node's URL does, refusing what it refuses", async () => {
-      const lines = await harness(engine, "url", [...CORPUS, ...REFUSED].flat(), { perCase: 2 });
+      const lines = await harness(APP, engine, "url", [...CORPUS, ...REFUSED].flat(), { perCase: 2 });
       assert.deepEqual(lines.slice(CORPUS.length), REFUSED.map(() => "invalid"));
       assert.equal(lines.length, CORPUS.length + REFUSED.length);
       CORPUS.forEach(([input, base], i) =>
@@ -113,7 +115,7 @@ for (const engine of ENGINES) {
 
     it("agrees with Node on 1500 random inputs (seeded), and never aborts", async () => {
       const corpus = fuzzCorpus(1500, 1313);
-      const lines = await harness(engine, "url", corpus.flat(), { perCase: 2 });
+      const lines = await harness(APP, engine, "url", corpus.flat(), { perCase: 2 });
       assert.equal(lines.length, corpus.length);
       corpus.forEach(([input, base], i) =>
         assert.equal(lines[i], expectedCase(input, base), `input ${JSON.stringify(input)} base ${JSON.stringify(base)}`));
