@@ -1,6 +1,6 @@
 // deploy/container: the Dockerfile passes hadolint; its build stage's commands build the app from exactly the
 // context its .dockerignore lets through; the runtime stage is what docs/deploy.md promises (the pinned
-// wasmtime, a numeric non-root user, the one writable path). Where a container builder is running, the image
+// wasmtime, a numeric non-root user, the one writable path), and its command line serves and drains. Where a container builder is running, the image
 // is built and served from with a read-only root filesystem; elsewhere that test is skipped and says why.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, freePort, spawnTracked, waitForPort, within } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
-import { tool } from "./tools.mjs";
+import { tool, startImageCommand } from "./tools.mjs";
 
 const DIR = join(ROOT, "deploy/container");
 const DOCKERFILE = join(DIR, "Dockerfile");
@@ -52,6 +52,15 @@ describe("deploy/container", () => {
     assert.ok(entrypoint.includes("--engine") && entrypoint.includes("wasmtime"));
     assert.match(runtime, /EVENTIDE_WASMTIME=\/opt\/eventide\/wasmtime\/bin\/wasmtime/);
     assert.match(runtime, /XDG_CACHE_HOME=\/var\/cache\/eventide/);
+  });
+
+  it("has an ENTRYPOINT and CMD that, run from this checkout, serve and drain on SIGTERM (exit 0)", async () => {
+    const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(runtime)[1]);
+    const cmd = JSON.parse(/^CMD (.*)$/m.exec(runtime)[1]);
+    const app = await startImageCommand(entrypoint, cmd);
+    assert.equal((await get(app.port, "/")).body, "Hello World\n");
+    app.child.kill("SIGTERM");
+    assert.deepEqual(await within(app.exited, 30_000, "eventide to drain"), { code: 0, signal: null }, app.stderr);
   });
 
   it("builds the app from exactly the context Dockerfile.dockerignore lets through", { timeout: 240_000 }, () => {

@@ -1,13 +1,15 @@
 // deploy/kubernetes: the manifests validate against the Kubernetes schemas (strict: an unknown or misspelt
 // field fails), the numbers that must agree do (the drain fits in terminationGracePeriodSeconds, the app's cap
-// under the container's), and the ports, volume and user match the image's.
+// under the container's), the ports, volume and user match the image's, and the container's args make a
+// working `eventide run` command line.
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../helpers/engines.mjs";
-import { tool, readYamlDocuments } from "./tools.mjs";
+import { ROOT, within } from "../helpers/engines.mjs";
+import { get } from "../helpers/http.mjs";
+import { tool, readYamlDocuments, startImageCommand } from "./tools.mjs";
 
 const MANIFEST = join(ROOT, "deploy/kubernetes/eventide.yaml");
 // The oldest Kubernetes release the manifests are checked against, and the newest kubernetes-validate knows.
@@ -68,6 +70,14 @@ describe("deploy/kubernetes", () => {
     const dockerfile = readFileSync(join(ROOT, "deploy/container/Dockerfile"), "utf8");
     assert.match(dockerfile, new RegExp(`XDG_CACHE_HOME=${mount.mountPath}\\b`), "the image's XDG_CACHE_HOME is the mounted path");
     assert.match(dockerfile, new RegExp(`^USER ${pod.securityContext.runAsUser}:`, "m"), "the pod's runAsUser is the image's USER");
+  });
+
+  it("gives the image's ENTRYPOINT args that, run from this checkout, serve and drain on SIGTERM (exit 0)", async () => {
+    const dockerfile = readFileSync(join(ROOT, "deploy/container/Dockerfile"), "utf8");
+    const app = await startImageCommand(JSON.parse(/^ENTRYPOINT (.*)$/m.exec(dockerfile)[1]), container.args);
+    assert.equal((await get(app.port, container.readinessProbe.httpGet.path)).status, 200);
+    app.child.kill("SIGTERM");
+    assert.deepEqual(await within(app.exited, 30_000, "eventide to drain"), { code: 0, signal: null }, app.stderr);
   });
 
   it("points the Service and the probes at the container's named port", () => {
