@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { ENGINES, ROOT, wasmtime } from "../helpers/engines.mjs";
+import { ENGINES, ROOT, skipOnComponent, wasmtime } from "../helpers/engines.mjs";
 import { run, MAX_MESSAGE_BYTES } from "../../dist/host/index.js";
 import { CLUSTER_APP, connectionTo, request, startCluster } from "./helpers.mjs";
 
@@ -34,7 +34,7 @@ function collect(app, id, n) {
 }
 
 for (const engine of ENGINES) {
-  describe(`messages (${engine})`, () => {
+  describe(`messages (${engine})`, { skip: skipOnComponent(engine, "a component can't be handed a listener, so --workers is refused (tests/cluster/flags.test.mjs)") }, () => {
     it("1,000 messages, text and bytes, come back from a worker in order; broadcast reaches both", async () => {
       const stderr = sink();
       const app = await run(CLUSTER_APP, {

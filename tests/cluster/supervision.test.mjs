@@ -4,11 +4,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ENGINES, ROOT } from "../helpers/engines.mjs";
+import { ENGINES, ROOT, skipOnComponent } from "../helpers/engines.mjs";
 import { connectionTo, load, request, startCluster } from "./helpers.mjs";
 
 for (const engine of ENGINES) {
-  describe(`workers (${engine})`, () => {
+  describe(`workers (${engine})`, { skip: skipOnComponent(engine, "a component can't be handed a listener, so --workers is refused (tests/cluster/flags.test.mjs)") }, () => {
     it("both workers serve", async () => {
       const app = await startCluster(engine);
       try {

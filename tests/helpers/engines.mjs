@@ -6,7 +6,21 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const ENGINES = (process.env.EVENTIDE_TEST_ENGINES ?? "wasmtime,node").split(",");
+/**
+ * The engines a suite runs each test on: "wasmtime" (the 36 LTS line: the app's WASI preview1 module),
+ * "wasmtime-current" (47 or newer: its WASI 0.2 component, X.component.wasm) and "node".
+ */
+export const ALL_ENGINES = ["wasmtime", "wasmtime-current", "node"];
+export const ENGINES = (process.env.EVENTIDE_TEST_ENGINES ?? ALL_ENGINES.join(",")).split(",");
+
+/** Whether `engine` is one of the wasmtime lines (the CLI's `--engine wasmtime` either way). */
+export const isWasmtime = (engine) => engine.startsWith("wasmtime");
+
+/**
+ * Why a test of a preview1-only feature is skipped on the component line, for node:test's `skip`; false elsewhere.
+ * `why` names what WASI 0.2 lacks.
+ */
+export const skipOnComponent = (engine, why) => engine === "wasmtime-current" && `wasmtime ≥ 47 runs the WASI 0.2 component: ${why}`;
 
 // Every app a test file starts is its own process group (a CLI under test may have started wasmtime), ended
 // when the file ends, fails, or is stopped by node:test's timeout (SIGTERM): a server left behind spins on.
@@ -35,11 +49,30 @@ export function spawnTracked(command, args, options = {}) {
   return child;
 }
 
-let wasmtimePath;
-export function wasmtime() {
-  wasmtimePath ??= process.env.EVENTIDE_WASMTIME ||
-    execFileSync("bash", [join(ROOT, "scripts/ensure-wasmtime.sh")], { encoding: "utf8" }).trim();
-  return wasmtimePath;
+const wasmtimePaths = {};
+/**
+ * The wasmtime binary of a line: "wasmtime" (36–46; EVENTIDE_WASMTIME) or "wasmtime-current" (47 or newer;
+ * EVENTIDE_WASMTIME_CURRENT), else what scripts/ensure-wasmtime.sh finds or builds.
+ */
+export function wasmtime(engine = "wasmtime") {
+  const [variable, line] = engine === "wasmtime-current" ? ["EVENTIDE_WASMTIME_CURRENT", "current"] : ["EVENTIDE_WASMTIME", "lts"];
+  wasmtimePaths[engine] ??= process.env[variable] ||
+    execFileSync("bash", [join(ROOT, "scripts/ensure-wasmtime.sh"), line], { encoding: "utf8" }).trim();
+  return wasmtimePaths[engine];
+}
+
+/** run()'s options for `engine` (the embedding API): its engine name and, for a wasmtime line, the binary. */
+export function apiEngine(engine) {
+  return isWasmtime(engine) ? { engine: "wasmtime", wasmtime: wasmtime(engine) } : { engine };
+}
+
+/**
+ * What `eventide run` needs for `engine`: its --engine name and the environment that picks the wasmtime line.
+ */
+export function cliEngine(engine) {
+  return isWasmtime(engine)
+    ? { name: "wasmtime", env: { ...process.env, EVENTIDE_WASMTIME: wasmtime(engine) } }
+    : { name: engine, env: process.env };
 }
 
 /** Resident set size of a process we started, from /proc. */
@@ -109,29 +142,42 @@ export async function waitForPort(port, host = "127.0.0.1", ms = 10_000) {
 }
 
 /**
- * Starts `wasm` under `engine` with one loopback listener. Under "node", and under "wasmtime" with `cli`,
- * it runs through `eventide run` (`cliFlags` added); otherwise wasmtime is started directly. Returns the
- * port, the output so far, a promise of the exit ({ code, signal }, once the output is complete), and
+ * wasmtime's own command line for `wasmPath` (X.wasm) under a wasmtime line, granting 127.0.0.1:`port` (0: no
+ * listener) and `env`: 36–46 get the module and a listener bound by wasmtime (`-S tcplisten`); 47 and newer the
+ * component beside it (X.component.wasm), which binds the address itself, with the network (`-S inherit-network`).
+ */
+export function wasmtimeArgs(engine, wasmPath, { port = 0, env = {}, flags = [] } = {}) {
+  const component = engine === "wasmtime-current";
+  const args = ["run", ...(component ? ["-S", "inherit-network"] : ["-S", "preview2=n"]), ...flags];
+  if (port) {
+    if (!component) args.push("-S", `tcplisten=127.0.0.1:${port}`);
+    args.push("--env", `EVENTIDE_LISTEN=${component ? 0 : 3}=127.0.0.1:${port}`);
+  }
+  for (const [k, v] of Object.entries(env)) args.push("--env", `${k}=${v}`);
+  return [...args, component ? wasmPath.replace(/\.wasm$/, ".component.wasm") : wasmPath];
+}
+
+/**
+ * Starts `wasm` under `engine` with one loopback listener. Under "node", and under a wasmtime line with `cli`,
+ * it runs through `eventide run` (`cliFlags` added); otherwise wasmtime is started directly (wasmtimeArgs).
+ * Returns the port, the output so far, a promise of the exit ({ code, signal }, once the output is complete), and
  * stop() (SIGTERM to the app's process) and kill() (SIGKILL to its process group).
  */
 export async function startApp(wasm, { engine = "wasmtime", env = {}, listen = true, args = [], cli = engine === "node", cliFlags = [] } = {}) {
   const port = listen ? await freePort() : 0;
   const wasmPath = wasm.startsWith("/") ? wasm : join(ROOT, wasm);
-  if (engine !== "wasmtime" && engine !== "node") throw new Error(`unknown engine ${engine}`);
+  if (!ALL_ENGINES.includes(engine)) throw new Error(`unknown engine ${engine}`);
   let child;
   if (cli) {
-    const flags = ["run", wasmPath, "--engine", engine, ...cliFlags];
+    const { name, env: cliEnv } = cliEngine(engine);
+    const flags = ["run", wasmPath, "--engine", name, ...cliFlags];
     if (listen) flags.push("--listen", `127.0.0.1:${port}`);
     for (const [k, v] of Object.entries(env)) flags.push("--env", `${k}=${v}`);
     if (args.length) flags.push("--", ...args);
-    child = spawnTracked(process.execPath, [join(ROOT, "dist/host/cli.js"), ...flags], {
-      stdio: ["ignore", "pipe", "pipe"], env: engine === "wasmtime" ? { ...process.env, EVENTIDE_WASMTIME: wasmtime() } : process.env,
-    });
+    child = spawnTracked(process.execPath, [join(ROOT, "dist/host/cli.js"), ...flags], { stdio: ["ignore", "pipe", "pipe"], env: cliEnv });
   } else {
-    const flags = ["run", "-S", "preview2=n"];
-    if (listen) flags.push("-S", `tcplisten=127.0.0.1:${port}`, "--env", `EVENTIDE_LISTEN=3=127.0.0.1:${port}`);
-    for (const [k, v] of Object.entries(env)) flags.push("--env", `${k}=${v}`);
-    child = spawnTracked(wasmtime(), [...flags, wasmPath, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_BACKTRACE: "0" } });
+    child = spawnTracked(wasmtime(engine), [...wasmtimeArgs(engine, wasmPath, { port, env }), ...args],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_BACKTRACE: "0" } });
   }
   const alive = () => child.exitCode === null && child.signalCode === null;
   const app = {

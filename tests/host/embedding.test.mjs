@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { PassThrough } from "node:stream";
 import { join } from "node:path";
-import { ROOT, ENGINES, within, pipelined, requestInFlight, freePort, waitForPort } from "../helpers/engines.mjs";
+import { ROOT, ENGINES, apiEngine, isWasmtime, within, pipelined, requestInFlight, freePort, waitForPort } from "../helpers/engines.mjs";
 import { run, FORCED_STOP_EXIT_CODE } from "../../dist/host/index.js";
 
 const HELLO = join(ROOT, "dist/examples/hello-http.wasm");
@@ -128,14 +128,14 @@ for (const engine of ENGINES) {
   describe(`an app whose loop runs out of work ends by itself (embedding, ${engine})`, () => {
     it("the timers example exits 0 after its last timer", async () => {
       const stdout = capture();
-      const app = await start(join(ROOT, "dist/examples/timers.wasm"), { engine, stdout });
+      const app = await start(join(ROOT, "dist/examples/timers.wasm"), { ...apiEngine(engine), stdout });
       assert.equal(await within(app.exited, 10_000, "the timers example's exit"), 0);
       assert.match(stdout.text, /timeout 60ms\n$/);
       assert.equal(app.stopped, undefined);
     });
 
     it("routes the app's exit code and emits 'exit'", async () => {
-      const app = await start(join(ROOT, "dist/tests/apps/exit-code.wasm"), { engine });
+      const app = await start(join(ROOT, "dist/tests/apps/exit-code.wasm"), apiEngine(engine));
       const emitted = new Promise((resolve) => app.on("exit", resolve));
       assert.equal(await within(app.exited, 10_000, "exit-code's exit"), 3);
       assert.equal(await emitted, 3);
@@ -143,10 +143,11 @@ for (const engine of ENGINES) {
   });
 }
 
-if (ENGINES.includes("wasmtime")) {
-  describe("embedding API (wasmtime engine)", () => {
-    it("serves, and a stop drains it over the control channel: exit 0", async () => {
-      const app = await start(PROBE, { engine: "wasmtime", listen: ["127.0.0.1:0"] });
+for (const engine of ENGINES.filter(isWasmtime)) {
+  describe(`embedding API (${engine})`, () => {
+    it("serves on the port it got for port 0, and a stop drains it over the control channel: exit 0", async () => {
+      const app = await start(PROBE, { ...apiEngine(engine), listen: ["127.0.0.1:0"] });
+      assert.notEqual(app.addresses[0].port, 0);
       assert.deepEqual(await get(app.addresses[0].port, "/w"), { status: 200, body: "GET /w" });
       assert.equal(await within(app.stop(2000), 5000, "a stop under wasmtime"), 0);
       assert.equal(app.stopped, "graceful");
