@@ -43,7 +43,7 @@ export class ClusterWorker extends EventEmitter {
   readyAt = 0;
   /** Its open connections, as its latest HEARTBEAT said. */
   connections = 0;
-  /** The last line the worker wrote to stderr (a trap's message), without the engine's "fix:" hint. */
+  /** The last error the worker wrote to stderr (a trap's or an abort's message), without what follows it. */
   lastError = "";
   exitCode: number | null = null;
   signalCode: string | null = null;
@@ -129,11 +129,17 @@ export class ClusterWorker extends EventEmitter {
   }
 
   private noteError(text: string): void {
-    const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("fix:"));
+    const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !AFTER_THE_ERROR.test(l));
     // wasmtime numbers the causes of an error ("2: wasm trap: …"); the Node engine prefixes its own lines.
     if (lines.length) this.lastError = lines[lines.length - 1].replace(/^\d+: /, "").replace(/^eventide: /, "");
   }
 }
+
+/**
+ * The lines that follow an error's own line on stderr: the engine's "fix:" hint, an abort's source position
+ * ("at file:line:column"), a wasm backtrace's heading and its numbered frames (wasmtime's and the Node engine's).
+ */
+const AFTER_THE_ERROR = /^(fix:|at |wasm backtrace:$|\d+: +0x[0-9a-f]+ - )/;
 
 /** Starts worker `id`: its process, then the control channel to it (HELLO sent; READY comes later). */
 export async function startWorker(id: number, template: WorkerTemplate): Promise<ClusterWorker> {

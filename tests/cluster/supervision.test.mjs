@@ -90,6 +90,16 @@ for (const engine of ENGINES) {
         [100, 100, 200, 200, 400, 400, 800, 800], "back-off doubles from 100 ms");
     });
 
+    it("a worker's abort is reported by its message, not by the source position printed under it", async () => {
+      const app = await startCluster(engine, { wasm: join(ROOT, "dist/tests/apps/console-abort.wasm"), workers: 1, ready: 0 });
+      try {
+        const [exit] = await app.waitFor(/worker 1 \(pid \d+, \w+\) exited with code/);
+        assert.match(exit, /exited with code 1: Uncaught Error: Index out of range$/);
+      } finally {
+        await app.kill();
+      }
+    });
+
     it("the watchdog kills a worker whose handler never returns, says why, and restarts it", async () => {
       const app = await startCluster(engine, { flags: ["--watchdog", "1000"] });
       try {
