@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs as parseArgsUtil } from "node:util";
 import { run, inheritedListeners, EventideCluster, type ClusterWorker, type EngineName } from "./index.js";
 import { workerCount } from "./cluster/start.js";
+import { componentPath } from "./engines/wasmtime.js";
 import { EventideError } from "./errors.js";
 import { nodeHabitHints } from "./build-hints.js";
 import { initApp } from "./init.js";
@@ -31,7 +32,8 @@ Options:
                        The app's listen(port) takes the matching one, or the only one granted.
                        Sockets passed by socket activation (LISTEN_FDS, LISTEN_PID: systemd) are
                        granted too, before these (docs/deploy.md).
-  --engine NAME        node (default: runs inside this Node process) or wasmtime (spawns wasmtime 36–46)
+  --engine NAME        node (default: runs inside this Node process) or wasmtime (spawns wasmtime: 36–46
+                       run app.wasm, 47 and newer app.component.wasm with -S inherit-network; docs/cli.md)
   --env K=V            set an environment variable for the app; repeatable
   --dir HOST:GUEST     grant a directory, read-only; HOST:GUEST:rw lets the app write there too;
                        repeatable (read-only under wasmtime needs Linux user namespaces: SECURITY.md)
@@ -52,7 +54,8 @@ Example:
   eventide run dist/examples/hello-http.wasm --listen 127.0.0.1:1337`,
   build: `eventide build <app.ts> -o <app.wasm> [options]
 
-Compiles an AssemblyScript app together with the Eventide runtime into one WASI preview1 module.
+Compiles an AssemblyScript app together with the Eventide runtime into a WASI preview1 module (app.wasm:
+Node, wasmtime 36–46) and a WASI 0.2 component beside it (app.component.wasm: wasmtime 47 and newer).
 Apps import the runtime as "eventide/net", "eventide/http", "eventide/timers", "eventide/events",
 "eventide/buffer" or "eventide"; other AssemblyScript packages come from the app's node_modules.
 
@@ -243,7 +246,7 @@ async function buildCommand(argv: string[]): Promise<number> {
     for (const hint of nodeHabitHints(diagnostics)) console.error(`eventide: hint: ${hint}`);
     throw new EventideError("EVENTIDE_E_BUILD", (err as Error).message, "fix the errors the compiler reported above");
   }
-  console.error(`eventide: built ${out}`);
+  console.error(`eventide: built ${out} and ${componentPath(out)}`);
   return 0;
 }
 
