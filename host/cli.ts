@@ -155,6 +155,12 @@ async function runCommand(argv: string[]): Promise<number> {
   const workers = p.flags.get("--workers")?.at(-1);
   const watchdog = p.flags.get("--watchdog")?.at(-1);
   if (watchdog !== undefined && workers === undefined) throw new UsageError("--watchdog needs --workers", "add --workers N (or auto)");
+  // A stop asked for while the app starts (systemd or Kubernetes stopping a unit that is still starting) would
+  // otherwise take Node's default action and end this process without a drain: it is kept and applied at once.
+  let early: NodeJS.Signals | undefined;
+  const remember = (signal: NodeJS.Signals) => { early ??= signal; };
+  process.on("SIGINT", remember);
+  process.on("SIGTERM", remember);
   const app = await run(p.positional[0], {
     engine, env, listen: [...inheritedListeners(), ...p.flags.get("--listen") ?? []], dirs: p.flags.get("--dir") ?? [], args: p.rest,
     memoryLimit: limit === undefined ? undefined : parseSize("--memory-limit", limit, "64m"),
@@ -165,11 +171,15 @@ async function runCommand(argv: string[]): Promise<number> {
     grace,
     workers: workers === undefined ? undefined : workerCount(workers),
     watchdog: watchdog === undefined ? undefined : parseWatchdog(watchdog),
+  }).finally(() => {
+    process.off("SIGINT", remember);
+    process.off("SIGTERM", remember);
   });
-  if (app instanceof EventideCluster) return superviseCluster(app, grace);
+  if (app instanceof EventideCluster) return superviseCluster(app, grace, early !== undefined);
   const stop = () => void app.stop(grace);
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  if (early !== undefined) stop();
   const code = await app.exited;
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
@@ -191,9 +201,10 @@ function parseWatchdog(text: string): number {
 
 /**
  * The primary of `--workers`: SIGINT/SIGTERM drain every worker (a second one kills them at once), SIGHUP
- * replaces them one at a time; each message a worker sends is relayed to every other worker.
+ * replaces them one at a time; each message a worker sends is relayed to every other worker. `stopAtOnce`: a
+ * signal came while the workers started.
  */
-async function superviseCluster(app: EventideCluster, grace: number): Promise<number> {
+async function superviseCluster(app: EventideCluster, grace: number, stopAtOnce: boolean): Promise<number> {
   let signals = 0;
   const stop = () => (signals++ === 0 ? void app.stop(grace) : app.kill());
   const restart = () => void app.restart(grace);
@@ -204,6 +215,7 @@ async function superviseCluster(app: EventideCluster, grace: number): Promise<nu
   process.on("SIGTERM", stop);
   process.on("SIGHUP", restart);
   app.on("message", relay);
+  if (stopAtOnce) stop();
   const code = await app.exited;
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);

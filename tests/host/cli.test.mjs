@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, ENGINES, cliEngine, freePort, startApp, endApps, within, pipelined, requestInFlight } from "../helpers/engines.mjs";
+import { ROOT, ENGINES, cliEngine, freePort, startApp, endApps, within, pipelined, requestInFlight, spawnTracked } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
 
 const CLI = join(ROOT, "dist/host/cli.js");
@@ -191,6 +191,44 @@ const GRANTS_PROBE = `
     else res.end("?");
   }).listen(8080);
 `;
+
+// An app whose script takes 3 s before it listens: a stop that arrives meanwhile must wait for it, then drain.
+const SLOW_START = `
+import * as http from "eventide/http";
+const until = Date.now() + 3000;
+while (Date.now() < until) { /* a slow start: loading data, warming a cache */ }
+http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => { res.end("ok"); }).listen(8080);
+`;
+
+describe("a stop during start-up", () => {
+  let dir;
+  let app;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "eventide-slow-start-"));
+    writeFileSync(join(dir, "slow-start.ts"), SLOW_START);
+    app = join(dir, "slow-start.wasm");
+    const built = await eventide(["build", join(dir, "slow-start.ts"), "-o", app], { timeout: 120_000 });
+    assert.equal(built.code, 0, built.stderr);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const engine of ENGINES) {
+    for (const workers of engine === "wasmtime-current" ? [null] : [null, "2"]) {
+      it(`SIGTERM before the app is ready (${engine}${workers ? ", --workers 2" : ""}) is kept: the app starts, drains, exits 0`, async () => {
+        const { name, env } = cliEngine(engine);
+        const port = await freePort();
+        const args = [CLI, "run", app, "--engine", name, "--listen", `127.0.0.1:${port}`, ...(workers ? ["--workers", workers] : [])];
+        const child = spawnTracked(process.execPath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        await new Promise((resolve) => setTimeout(resolve, 1500)); // the CLI is up, the script still runs
+        process.kill(child.pid, "SIGTERM");
+        const [code, signal] = await within(new Promise((resolve) => child.on("exit", (c, s) => resolve([c, s]))), 20_000, "the exit");
+        assert.deepEqual({ code, signal }, { code: 0, signal: null }, stderr);
+      });
+    }
+  }
+});
 
 for (const engine of ENGINES) {
   describe(`eventide run --engine ${engine} with real listeners`, () => {
