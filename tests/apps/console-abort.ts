@@ -6,6 +6,9 @@ console.log("log line");
 console.info("info line");
 console.warn("warn line");
 console.error("error line");
+console.debug("debug line");
+console.assert(1 + 1 == 3, "arithmetic");
+console.assert(true, "not printed");
 
 setTimeout(() => {
   const values = new Array<i32>(2);

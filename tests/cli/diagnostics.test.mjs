@@ -53,22 +53,22 @@ for (const engine of ENGINES) {
       return { ...(await within(app.exited, 20_000, "console-abort's exit")), stdout: app.stdout, stderr: app.stderr };
     }
 
-    it("console.log and info write to stdout, error and warn to stderr, with nothing added", async () => {
+    it("console.log, info and debug write to stdout, error, warn and a failed assert to stderr, with nothing added", async () => {
       const r = await run([]);
-      assert.equal(r.stdout, "log line\ninfo line\n");
-      assert.match(r.stderr, /^warn line\nerror line\n/);
+      assert.equal(r.stdout, "log line\ninfo line\ndebug line\n");
+      assert.match(r.stderr, /^warn line\nerror line\nAssertion failed: arithmetic\nUncaught/);
     });
 
     it("an index out of range exits 1 with the message and where the check failed, and nothing else", async () => {
       const r = await run([]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /\nerror line\nUncaught Error: Index out of range\n    at ~lib\/array\.ts:\d+:\d+\n$/);
+      assert.match(r.stderr, /\nAssertion failed: arithmetic\nUncaught Error: Index out of range\n    at ~lib\/array\.ts:\d+:\d+\n$/);
     });
 
     it("a failed assert names the app's own file, line and column", async () => {
       const r = await run(["assert"]);
       assert.equal(r.code, 1);
-      const at = `${ROOT}/tests/apps/console-abort.ts:12:`.replace(/[.\/]/g, "\\$&");
+      const at = `${ROOT}/tests/apps/console-abort.ts:15:`.replace(/[.\/]/g, "\\$&");
       assert.match(r.stderr, new RegExp(`\nUncaught Error: three values expected\\n    at ${at}\\d+\\n$`));
     });
   });
