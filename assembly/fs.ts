@@ -89,8 +89,6 @@ function scratchOf(size: i32): Buffer {
 
 // ---- paths ----
 
-let granted: Array<sys.Preopen> | null = null;
-let grantedParts: Array<Array<string>> | null = null;
 let relative: string = "";
 
 /** A path's components, without empty ones and "." ("/a//./b/" → ["a", "b"]); ".." stays for the host to judge. */
@@ -104,19 +102,21 @@ function components(path: string): Array<string> {
   return out;
 }
 
+// The granted directories, found when the module starts — before the app's script runs and before the runtime
+// closes any fd (the control channel's listener, once it has its connection), since finding them stops at the
+// first fd that is not open.
+const granted = sys.preopens();
+const grantedParts = new Array<Array<string>>();
+for (let i = 0; i < granted.length; i++) grantedParts.push(components(unchecked(granted[i]).path));
+
 /**
  * The granted directory holding `path`: its fd, with the path beneath it in `relative` ("." for the directory
  * itself); or -ENOTCAPABLE. Relative paths are taken from "/" (WASI has no working directory); a directory
  * granted as "." or "/" holds every path no other one does.
  */
 function locate(path: string): i32 {
-  let dirs = granted;
-  let dirParts = grantedParts;
-  if (dirs == null || dirParts == null) {
-    granted = dirs = sys.preopens();
-    grantedParts = dirParts = new Array<Array<string>>();
-    for (let i = 0; i < dirs.length; i++) dirParts.push(components(unchecked(dirs[i]).path));
-  }
+  const dirs = granted;
+  const dirParts = grantedParts;
   const parts = components(path);
   let best = -1;
   let bestLength = -1;
