@@ -5,10 +5,11 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENGINES, startApp } from "../helpers/engines.mjs";
+import { servingPid, openFdCount } from "../helpers/serving.mjs";
 
 const SIZE = 32 << 20;
 
@@ -48,15 +49,6 @@ async function waitFor(check, what, ms = 5000) {
   assert.fail(`${what}: not within ${ms} ms`);
 }
 
-/** The serving process: the CLI's wasmtime child under a wasmtime engine, the CLI itself under node. */
-async function serverPid(app, engine) {
-  const pid = app.child.pid;
-  if (!engine.startsWith("wasmtime")) return pid;
-  let child = "";
-  await waitFor(() => (child = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0]), "wasmtime started");
-  return Number(child);
-}
-
 for (const engine of ENGINES) {
   describe(`fs.ReadStream piped into a Socket under ${engine}`, () => {
     const base = mkdtempSync(join(tmpdir(), "eventide-fs-pipe-"));
@@ -83,11 +75,11 @@ for (const engine of ENGINES) {
     });
 
     it("closes the file of a client that leaves early, and goes on serving", async () => {
-      const pid = await serverPid(app, engine);
-      const fdsBefore = readdirSync(`/proc/${pid}/fd`).length;
+      const pid = await servingPid(app, engine);
+      const fdsBefore = openFdCount(pid);
       for (let i = 0; i < 20; i++) await download(app.port, { stopAt: 200_000 });
       let fds = 0;
-      await waitFor(() => (fds = readdirSync(`/proc/${pid}/fd`).length) <= fdsBefore + 2, "the files closed")
+      await waitFor(() => (fds = openFdCount(pid)) <= fdsBefore + 2, "the files closed")
         .catch(() => assert.fail(`${fds - fdsBefore} more fds open after 20 clients left early`));
       assert.deepEqual(await download(app.port), { bytes: SIZE, sha });
     });

@@ -8,11 +8,12 @@ import http from "node:http";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, statSync, readdirSync, readFileSync, rmSync, openSync, closeSync, writeSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, statSync, readFileSync, rmSync, openSync, closeSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ENGINES, startApp, rssKiB } from "../helpers/engines.mjs";
 import { raw } from "../helpers/raw.mjs";
+import { servingPid, openFdCount } from "../helpers/serving.mjs";
 
 const run = promisify(execFile);
 const BIG_MIB = 64;
@@ -37,21 +38,8 @@ async function rawGet(port, target) {
   return { status: Number(text.slice(9, 12)), body: text.slice(text.indexOf("\r\n\r\n") + 4) };
 }
 
-/** The process serving: the CLI's wasmtime child under wasmtime (started once the CLI holds the port), the CLI under node. */
-async function serverPid(app, engine) {
-  const pid = app.child.pid;
-  if (!engine.startsWith("wasmtime")) return pid;
-  for (let i = 0; i < 100; i++) {
-    const child = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0];
-    if (child) return Number(child);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("the CLI started no wasmtime");
-}
-
 const linearMemory = async (port) => Number((await request(port, "/memory")).body.toString());
 
-const openFds = (pid) => readdirSync(`/proc/${pid}/fd`).length;
 
 /** The tree: site/public (the root) with pages, links in and out, and a 64 MiB file; site/secret.txt beside it. */
 function layout(base) {
@@ -238,7 +226,7 @@ for (const engine of ENGINES) {
     });
 
     it(`streams ${BIG_MIB} MiB paced by a slow reader, with bounded memory, whole and in order`, async () => {
-      const pid = await serverPid(app, engine);
+      const pid = await servingPid(app, engine);
       await request(app.port, "/style.css");
       const memoryBefore = await linearMemory(app.port);
       const rssBefore = rssKiB(pid);
@@ -286,9 +274,9 @@ for (const engine of ENGINES) {
     });
 
     it("closes the file when a client leaves mid-download, and goes on serving", async () => {
-      const pid = await serverPid(app, engine);
+      const pid = await servingPid(app, engine);
       await request(app.port, "/style.css");
-      const fdsBefore = openFds(pid);
+      const fdsBefore = openFdCount(pid);
       for (let i = 0; i < 20; i++) {
         await new Promise((resolve) => {
           const s = connect(app.port, "127.0.0.1", () => s.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -299,10 +287,10 @@ for (const engine of ENGINES) {
         });
       }
       // The server learns of each close at its next write; give it the moment that takes.
-      let fds = openFds(pid);
+      let fds = openFdCount(pid);
       for (let i = 0; i < 50 && fds > fdsBefore + 2; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        fds = openFds(pid);
+        fds = openFdCount(pid);
       }
       assert.ok(fds <= fdsBefore + 2, `${fds - fdsBefore} more fds open after 20 aborted downloads`);
       assert.equal((await request(app.port, "/digits.txt")).body.toString(), "0123456789");
