@@ -8,7 +8,7 @@
 // else than a file beneath the root (`..`, `%2e%2e`, a NUL, a backslash, an absolute path) is refused with 404
 // before anything is looked up.
 import * as fs from "../fs";
-import { errnoName, printError } from "../sys";
+import { Errno, errnoName, printError } from "../sys";
 import { IncomingMessage } from "./incoming";
 import { ServerResponse } from "./server";
 import { formatHttpDate, parseHttpDate } from "./date";
@@ -79,7 +79,7 @@ export class StaticFiles {
     }
     if (stats == null || !stats.isFile()) {
       fs.closeSync(fd);
-      return stats == null ? this.failed(5 /* EIO */, res) : false;
+      return stats == null ? this.failed(<i32>Errno.IO, res) : false;
     }
     sendFile(req, res, fd, stats, rel);
     return true;
