@@ -11,7 +11,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, existsSync
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, ENGINES, freePort, spawnTracked, waitForPort, endApps, wasmtime, within } from "../helpers/engines.mjs";
+import { ROOT, ENGINES, cliEngine, freePort, spawnTracked, waitForPort, endApps, wasmtime, within } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
 
 const run = promisify(execFile);
@@ -30,8 +30,9 @@ async function sh(cwd, command, args, { timeout = 180_000 } = {}) {
 /** `eventide run` as installed in the app (node_modules/.bin), on a free loopback port; resolves once it listens. */
 async function serve(app, wasm, engine) {
   const port = await freePort();
-  const child = spawnTracked(join(app, "node_modules", ".bin", "eventide"), ["run", wasm, "--engine", engine, "--listen", `127.0.0.1:${port}`],
-    { cwd: app, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, EVENTIDE_WASMTIME: wasmtime() } });
+  const { name, env } = cliEngine(engine);
+  const child = spawnTracked(join(app, "node_modules", ".bin", "eventide"), ["run", wasm, "--engine", name, "--listen", `127.0.0.1:${port}`],
+    { cwd: app, stdio: ["ignore", "pipe", "pipe"], env });
   const served = { port, child, stderr: "", exited: new Promise((resolve) => child.on("close", (code) => resolve(code))) };
   child.stderr.on("data", (d) => (served.stderr += d));
   await Promise.race([waitForPort(port), served.exited.then((code) => { throw new Error(`exited ${code} before listening: ${served.stderr}`); })]);

@@ -59,9 +59,7 @@ describe("eventide CLI", () => {
   });
 
   for (const engine of ENGINES) {
-    // The component binds the port itself and reports a busy one as ENOTSUP for now (issue 12, guest side).
-    const todo = engine === "wasmtime-current" && "the WASI 0.2 backend maps address-in-use to ENOTSUP";
-    it(`a port in use is reported with the address (${engine})`, { todo }, async () => {
+    it(`a port in use is reported with the address (${engine})`, async () => {
       const blocker = createServer();
       await new Promise((r) => blocker.listen(0, "127.0.0.1", r));
       const { port } = blocker.address();
