@@ -44,7 +44,8 @@ if ! command -v cargo >/dev/null; then
 fi
 
 STARTED=$SECONDS
-# A line every 30 s while this script waits or builds: cargo is silent for minutes while it links wasmtime.
+# A line every 30 s (on stderr) while this script waits or builds: cargo is silent for minutes while it links
+# wasmtime. It holds neither our stdout (a caller reading the path would wait for a leftover `sleep`) nor the lock.
 tick() {
   while sleep 30; do echo "ensure-wasmtime: $1 wasmtime $PINNED… $(( (SECONDS - STARTED) / 60 )) min so far" >&2; done
 }
@@ -53,14 +54,14 @@ mkdir -p "$CACHE_ROOT"
 exec 9>"$CACHE_ROOT/wasmtime-$PINNED.lock"
 if ! flock -n 9; then
   echo "ensure-wasmtime: another process is building wasmtime $PINNED into $ROOT; waiting for it" >&2
-  tick "still waiting for the other build of" & TICKER=$!
+  tick "still waiting for the other build of" >/dev/null 9>&- & TICKER=$!
   flock 9
   kill "$TICKER"
 fi
 if ! { [ -x "$CACHED" ] && qualifies "$CACHED"; }; then
   echo "ensure-wasmtime: building wasmtime-cli $PINNED ($WHY) into $ROOT with cargo:" >&2
   echo "  one time, about 15–20 minutes on 2 cores; later runs and fresh clones reuse it." >&2
-  tick "still building" & TICKER=$!
+  tick "still building" >/dev/null 9>&- & TICKER=$!
   trap 'kill "$TICKER" 2>/dev/null' EXIT
   CARGO_TARGET_DIR="$CACHE_ROOT/build-target-$PINNED" cargo install wasmtime-cli --version "$PINNED" --locked \
     --no-default-features --features "$FEATURES" --root "$ROOT" >&2
