@@ -189,8 +189,8 @@ export const MUTATIONS = [
   },
   {
     id: "cli-wasmtime-drops-env", area: "CLI", file: "host/engines/wasmtime.ts",
-    find: "const env: Record<string, string> = { ...options.env };",
-    replace: "const env: Record<string, string> = {};",
+    find: "const env: Record<string, string> = { ...options.env, ...granted };",
+    replace: "const env: Record<string, string> = { ...granted };",
     tests: ["tests/host/cli.test.mjs"],
     why: "--env never reaches an app under wasmtime",
   },

@@ -230,38 +230,40 @@ export function wasmtimeLaunch(
   listeners: Array<{ fd: number; address: ListenAddress }>, control?: ControlGrant,
 ): WasmtimeLaunch {
   const fds = listeners.map((l) => l.fd);
-  const env: Record<string, string> = { ...options.env };
-  if (listeners.length) env.EVENTIDE_LISTEN = listeners.map((l, i) => `${3 + i}=${formatAddress(l.address)}`).join(",");
+  const granted: Record<string, string> = {};
+  if (listeners.length) granted.EVENTIDE_LISTEN = listeners.map((l, i) => `${3 + i}=${formatAddress(l.address)}`).join(",");
   if (control) {
-    env.EVENTIDE_CONTROL = String(3 + fds.length);
-    env.EVENTIDE_CONTROL_TOKEN = control.token;
+    granted.EVENTIDE_CONTROL = String(3 + fds.length);
+    granted.EVENTIDE_CONTROL_TOKEN = control.token;
     fds.push(control.fd);
   }
   const args = ["run", "-S", "preview2=n"];
   if (fds.length) args.push("-S", "listenfd");
-  return { args: [...args, ...appArgs(options, env)], fds, env: childEnv({ LISTEN_FDS: String(fds.length) }) };
+  return { args: [...args, ...appArgs(options, granted)], fds, env: childEnv({ LISTEN_FDS: String(fds.length) }) };
 }
 
 /**
  * wasmtime's command line (47 and newer) for the component `options.wasmPath`: EVENTIDE_LISTEN names the addresses
  * the guest binds (`n=host:port`, n counting from 0), EVENTIDE_CONTROL the host's control listener it connects to.
  * `-S inherit-network` is the only network grant the CLI has for WASI 0.2 and it is all-or-nothing: the app may
- * bind, accept and connect on any address the user running it may (docs/security-wasmtime-current.md). UDP and
+ * bind, accept and connect on any address the user running it may (SECURITY.md, docs/cli.md). UDP and
  * name lookup, which the runtime does not use, stay off.
  */
 export function componentLaunch(
   options: AppOptions, listen: ListenAddress[], control: { address: string; token: string },
 ): WasmtimeLaunch {
-  const env: Record<string, string> = { ...options.env };
-  if (listen.length) env.EVENTIDE_LISTEN = listen.map((a, i) => `${i}=${formatAddress(a)}`).join(",");
-  env.EVENTIDE_CONTROL = control.address;
-  env.EVENTIDE_CONTROL_TOKEN = control.token;
+  const granted: Record<string, string> = { EVENTIDE_CONTROL: control.address, EVENTIDE_CONTROL_TOKEN: control.token };
+  if (listen.length) granted.EVENTIDE_LISTEN = listen.map((a, i) => `${i}=${formatAddress(a)}`).join(",");
   const args = ["run", "-S", "inherit-network", "-S", "tcp", "-S", "udp=n", "-S", "allow-ip-name-lookup=n"];
-  return { args: [...args, ...appArgs(options, env)], fds: [], env: childEnv({}) };
+  return { args: [...args, ...appArgs(options, granted)], fds: [], env: childEnv({}) };
 }
 
-/** The flags both lines share (environment, directories, memory limit), then the app and its arguments. */
-function appArgs(options: AppOptions, env: Record<string, string>): string[] {
+/**
+ * The flags both lines share, then the app and its arguments: the app's environment with the runtime's own
+ * variables (`granted`) over it, directories, memory limit.
+ */
+function appArgs(options: AppOptions, granted: Record<string, string>): string[] {
+  const env: Record<string, string> = { ...options.env, ...granted };
   const args: string[] = [];
   for (const [k, v] of Object.entries(env)) args.push("--env", `${k}=${v}`);
   for (const d of options.dirs) args.push("--dir", `${d.host}::${d.guest}`);
