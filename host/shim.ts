@@ -6,6 +6,9 @@ import type { Server, Socket } from "node:net";
 import type { Writable } from "node:stream";
 import { Errno as E, errnoFromCode } from "./abi.js";
 
+/** Something to wait on for a millisecond (Atomics.wait), between retries of a console write. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
 /** The errors a Node socket reports that the guest is told by name; any other reads as EIO. */
 const SOCKET_ERROR_CODES = new Set(["ECONNRESET", "EPIPE", "ENOTCONN", "ECONNABORTED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
 const FILETYPE_SOCKET_STREAM = 6;
@@ -113,6 +116,16 @@ export class SocketShim {
     const fdFdstatGet = delegate("fd_fdstat_get", E.BADF);
     const fdFdstatSetFlags = delegate("fd_fdstat_set_flags", E.BADF);
     const fdWrite = delegate("fd_write", E.BADF);
+    // stdout and stderr as this process inherited them may be non-blocking pipes (Node makes them so), and a
+    // full pipe answers EAGAIN, which the guest's console takes as fatal: the write waits for the reader
+    // instead, as it does under wasmtime.
+    const consoleWrite = (fd: number, iovs: number, iovsLen: number, out: number): number => {
+      for (;;) {
+        const result = fdWrite(fd, iovs, iovsLen, out);
+        if (result !== E.AGAIN || (fd !== 1 && fd !== 2)) return result;
+        Atomics.wait(pause, 0, 0, 1);
+      }
+    };
     // Wasm hands i32 arguments to JavaScript as signed numbers; pointers, lengths and counts are u32 (>>> 0).
     return {
       ...base,
@@ -130,7 +143,7 @@ export class SocketShim {
       fd_write: (fd: number, iovs: number, iovsLen: number, out: number) => {
         const target = fd === 1 ? self.options.stdout : fd === 2 ? self.options.stderr : undefined;
         if (self.entries.has(fd)) return self.send(fd, iovs >>> 0, iovsLen >>> 0, out >>> 0);
-        if (!target) return fdWrite(fd, iovs, iovsLen, out);
+        if (!target) return consoleWrite(fd, iovs, iovsLen, out);
         return self.writeTo(target, iovs >>> 0, iovsLen >>> 0, out >>> 0);
       },
       proc_exit: (code: number) => {

@@ -198,6 +198,44 @@ while (Date.now() < until) { /* a slow start: loading data, warming a cache */ }
 http.createServer((req: http.IncomingMessage, res: http.ServerResponse) => { res.end("ok"); }).listen(8080);
 `;
 
+// 3,000 lines of 100 bytes at start: far more than a pipe holds while nobody reads it.
+const CHATTY = `
+const line = "x".repeat(95);
+for (let i = 0; i < 3000; i++) console.log(i.toString().padStart(4, "0") + line);
+`;
+
+describe("console output into a pipe nobody reads yet", () => {
+  let dir;
+  let app;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "eventide-chatty-"));
+    writeFileSync(join(dir, "chatty.ts"), CHATTY);
+    app = join(dir, "chatty.wasm");
+    const built = await eventide(["build", join(dir, "chatty.ts"), "-o", app], { timeout: 120_000 });
+    assert.equal(built.code, 0, built.stderr);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const engine of ENGINES) {
+    it(`waits for the reader and loses no line (${engine})`, async () => {
+      const { name, env } = cliEngine(engine);
+      const child = spawnTracked(process.execPath, [CLI, "run", app, "--engine", name], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      child.stdout.pause(); // the pipe fills: the app's writes would block
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const chunks = [];
+      child.stdout.on("data", (d) => chunks.push(d));
+      child.stdout.resume();
+      const [code] = await within(new Promise((resolve) => child.on("close", (c) => resolve([c]))), 60_000, "the exit");
+      const lines = Buffer.concat(chunks).toString().split("\n").filter(Boolean);
+      assert.equal(code, 0, stderr);
+      assert.equal(lines.length, 3000, stderr);
+      assert.equal(lines[2999].slice(0, 4), "2999");
+    });
+  }
+});
+
 describe("a stop during start-up", () => {
   let dir;
   let app;
