@@ -529,8 +529,10 @@ export function grantedListeners(): Array<AddressInfo> {
   return list;
 }
 
-const NO_LISTENER_HELP =
-  "no listening socket was granted to this module. Under wasmtime: wasmtime run -S preview2=n -S tcplisten=127.0.0.1:PORT app.wasm; " +
+// The grant named the way this build is run: the preview1 module under wasmtime 36–46, the component under 47+.
+const NO_LISTENER_HELP = "no listening socket was granted to this module. Under wasmtime: " + (sys.BINDS_LISTENERS
+  ? "wasmtime run -S inherit-network --env EVENTIDE_LISTEN=0=127.0.0.1:PORT app.component.wasm; "
+  : "wasmtime run -S preview2=n -S tcplisten=127.0.0.1:PORT app.wasm; ") +
   "with eventide: eventide run app.wasm --listen 127.0.0.1:PORT";
 
 /**

@@ -23,6 +23,8 @@ const ALLOCATOR = "rt/tlsf";
 // Both of the allocator's `memory.grow(…) < 0) unreachable();`: growing the heap, and the first grow at start.
 const GROW_FAILED = /(memory\.grow\([^;]*\) < 0\)) unreachable\(\);/g;
 const GROW_SITES = 2;
+const OOM_HEAD = "out of memory: linear memory could not grow past ";
+const OOM_TAIL = " bytes (the memory limit)\n";
 const OUT_OF_MEMORY = `
 // Added by scripts/heap-counter.mjs: a failed memory.grow is reported and exits 1, the same under every engine.
 // @ts-ignore: decorator
@@ -32,29 +34,35 @@ declare function eventide_oom_fd_write(fd: u32, iovs: usize, iovsLen: usize, wri
 @external("wasi_snapshot_preview1", "proc_exit")
 declare function eventide_oom_proc_exit(code: u32): void;
 // @ts-ignore: decorator
-@lazy const EVENTIDE_OOM_HEAD = memory.data<u8>([${bytes("out of memory: linear memory could not grow past ")}]);
+@lazy const EVENTIDE_OOM_HEAD = memory.data<u8>([${bytes(OOM_HEAD)}]);
 // @ts-ignore: decorator
-@lazy const EVENTIDE_OOM_TAIL = memory.data<u8>([${bytes(" bytes (the memory limit)\n")}]);
+@lazy const EVENTIDE_OOM_TAIL = memory.data<u8>([${bytes(OOM_TAIL)}]);
 // @ts-ignore: decorator
-@lazy const EVENTIDE_OOM_SCRATCH = memory.data(64); // 3 iovecs, the written count, 20 digits
+@lazy const EVENTIDE_OOM_SCRATCH = memory.data(128); // an iovec, the written count, then the line
 
+// One buffer, written until done: the WASI 0.2 component's preview1 adapter writes one iovec per call.
 function eventideOutOfMemory(): void {
-  const iovs = EVENTIDE_OOM_SCRATCH;
-  const digits = EVENTIDE_OOM_SCRATCH + 32;
+  const iov = EVENTIDE_OOM_SCRATCH;
+  const line = EVENTIDE_OOM_SCRATCH + 16;
+  let end = line;
+  memory.copy(end, EVENTIDE_OOM_HEAD, ${Buffer.byteLength(OOM_HEAD)});
+  end += ${Buffer.byteLength(OOM_HEAD)};
   let size = <u64>memory.size() << 16;
   let count: usize = 1;
   for (let n = size; n >= 10; n /= 10) count++;
   for (let i = count; i > 0; i--) {
-    store<u8>(digits + i - 1, <u8>(48 + size % 10));
+    store<u8>(end + i - 1, <u8>(48 + size % 10));
     size /= 10;
   }
-  store<u32>(iovs, <u32>EVENTIDE_OOM_HEAD);
-  store<u32>(iovs + 4, ${Buffer.byteLength("out of memory: linear memory could not grow past ")});
-  store<u32>(iovs + 8, <u32>digits);
-  store<u32>(iovs + 12, <u32>count);
-  store<u32>(iovs + 16, <u32>EVENTIDE_OOM_TAIL);
-  store<u32>(iovs + 20, ${Buffer.byteLength(" bytes (the memory limit)\n")});
-  eventide_oom_fd_write(2, iovs, 3, iovs + 24);
+  end += count;
+  memory.copy(end, EVENTIDE_OOM_TAIL, ${Buffer.byteLength(OOM_TAIL)});
+  end += ${Buffer.byteLength(OOM_TAIL)};
+  for (let at = line; at < end;) {
+    store<u32>(iov, <u32>at);
+    store<u32>(iov + 4, <u32>(end - at));
+    if (eventide_oom_fd_write(2, iov, 1, iov + 8) != 0 || load<u32>(iov + 8) == 0) break;
+    at += load<u32>(iov + 8);
+  }
   eventide_oom_proc_exit(1);
   unreachable(); // proc_exit does not return
 }

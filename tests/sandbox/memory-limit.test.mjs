@@ -54,9 +54,7 @@ describe("--memory-limit", () => {
   const messages = {};
 
   for (const engine of ENGINES) {
-    // Under the component the line is cut short after "grow past " for now (issue 12, guest side).
-    const todo = engine === "wasmtime-current" && "the WASI 0.2 build prints only the start of the message";
-    it(`stops an app that allocates in one callback at the limit under ${engine}: exit 1, one line, bounded RSS`, { todo }, async () => {
+    it(`stops an app that allocates in one callback at the limit under ${engine}: exit 1, one line, bounded RSS`, async () => {
       const bound = (LIMIT_MIB + RSS_HEADROOM_MIB) * 1024;
       const run = await runHog(engine, bound);
       assert.ok(run.maxRssKiB <= bound, `RSS reached ${run.maxRssKiB} KiB`);
@@ -70,9 +68,11 @@ describe("--memory-limit", () => {
   }
 
   if (ENGINES.length > 1) {
-    it("prints the same message under every engine", { todo: ENGINES.includes("wasmtime-current") && "see above" }, () => {
+    it("prints the same message under every engine", () => {
       assert.deepEqual(ENGINES.filter((e) => !messages[e]), [], "each engine printed its message");
-      for (const engine of ENGINES) assert.equal(messages[engine], messages[ENGINES[0]], engine);
+      // The same words; the size reached may differ (the component's adapter keeps its own state in the memory).
+      const words = (message) => message.replace(/\d+ bytes/, "N bytes");
+      for (const engine of ENGINES) assert.equal(words(messages[engine]), words(messages[ENGINES[0]]), engine);
     });
   }
 });
