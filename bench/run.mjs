@@ -56,11 +56,17 @@ async function waitForHttp(port, ms = 15_000) {
 
 /** The servers under test; each start() returns { port, pid (the process serving), stop() }. */
 function servers() {
-  const wasmtime = (() => { try { return sh(`bash ${join(ROOT, "scripts/ensure-wasmtime.sh")}`); } catch { return null; } })();
+  const ensure = (line) => { try { return sh(`bash ${join(ROOT, "scripts/ensure-wasmtime.sh")} ${line}`); } catch { return null; } };
+  const wasmtime = ensure("lts");
+  const current = ensure("current");
+  const underWasmtime = (bin) => ({
+    argv: (port) => [process.execPath, join(ROOT, "dist/host/cli.js"), "run", HELLO, "--engine", "wasmtime", "--listen", `127.0.0.1:${port}`],
+    env: bin ? { EVENTIDE_WASMTIME: bin } : {}, childServes: true,
+  });
   const list = [
-    { name: "eventide-wasmtime", label: "Eventide (wasmtime)", missing: wasmtime ? null : "no wasmtime 36–46",
-      argv: (port) => [process.execPath, join(ROOT, "dist/host/cli.js"), "run", HELLO, "--engine", "wasmtime", "--listen", `127.0.0.1:${port}`],
-      env: wasmtime ? { EVENTIDE_WASMTIME: wasmtime } : {}, childServes: true },
+    { name: "eventide-wasmtime", label: "Eventide (wasmtime 36, preview1)", missing: wasmtime ? null : "no wasmtime 36–46", ...underWasmtime(wasmtime) },
+    { name: "eventide-wasmtime-current", label: "Eventide (wasmtime 48, WASI 0.2 component)",
+      missing: current ? null : "no wasmtime 47 or newer", ...underWasmtime(current) },
     { name: "eventide-node", label: "Eventide (inside Node)", missing: null,
       argv: () => [process.execPath, join(ROOT, "bench/servers/eventide-node.mjs"), HELLO] },
     { name: "node-http", label: "Node http", missing: null, argv: () => [process.execPath, join(ROOT, "bench/servers/node-http.mjs")] },
@@ -264,8 +270,17 @@ const pairedRatio = (table, name) => {
   const mine = table[name]?.runs, node = table["node-http"]?.runs;
   return mine && node ? median(mine.map((run, i) => run.rps / node[i].rps)) : null;
 };
+// The component under current wasmtime against the preview1 module under wasmtime 36, paired by round too.
+const pairedWith = (table, name, base) => {
+  const mine = table[name]?.runs, other = table[base]?.runs;
+  return mine && other ? median(mine.map((run, i) => run.rps / other[i].rps)) : null;
+};
+results.component_vs_preview1 = {
+  c50: pairedWith(results.hello_c50, "eventide-wasmtime-current", "eventide-wasmtime"),
+  c1000: pairedWith(results.hello_c1000, "eventide-wasmtime-current", "eventide-wasmtime"),
+};
 results.ratios_vs_node_http = {};
-for (const name of ["eventide-wasmtime", "eventide-node", "nginx"]) {
+for (const name of ["eventide-wasmtime", "eventide-wasmtime-current", "eventide-node", "nginx"]) {
   results.ratios_vs_node_http[name] = {
     c50: ratio(results.hello_c50, name), c1000: ratio(results.hello_c1000, name),
     c50_paired_by_round: pairedRatio(results.hello_c50, name), c1000_paired_by_round: pairedRatio(results.hello_c1000, name),
