@@ -18,9 +18,14 @@ const run = promisify(execFile);
 const NPM_FLAGS = ["--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"];
 
 /** Runs a command in `cwd` to completion; never throws on a non-zero exit. */
+// As a user's shell would run them. Under `npm test`, PATH starts with node_modules/.bin, where as-pect's
+// dependencies put an npm 6 that misreads --pack-destination; npm's own npm_* settings stay out too.
+const userEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith("npm_")));
+userEnv.PATH = (process.env.PATH ?? "").split(":").filter((dir) => !dir.includes("node_modules")).join(":");
+
 async function sh(cwd, command, args, { timeout = 180_000 } = {}) {
   try {
-    const { stdout, stderr } = await run(command, args, { cwd, timeout, env: { ...process.env, EVENTIDE_WASMTIME: wasmtime() } });
+    const { stdout, stderr } = await run(command, args, { cwd, timeout, env: { ...userEnv, EVENTIDE_WASMTIME: wasmtime() } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
