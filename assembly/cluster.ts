@@ -10,7 +10,7 @@ import { Buffer } from "./buffer";
 import * as net from "./net";
 import { AddressInfo, NetError, Server, Socket, SocketReader, closeAllServers, setAcceptsPerWakeup, setConnectionTarget,
   openConnectionCount } from "./net";
-import { Timer } from "./timers";
+import { Deadline, Timer } from "./timers";
 import * as sys from "./sys";
 import { printError } from "./sys";
 
@@ -202,11 +202,23 @@ class OrphanedDrainLimit extends Timer {
   }
 }
 
+// A worker hears from its primary every 250 ms (BALANCE). The primary's death ends the channel, and that end is
+// the worker's STOP; a worker that hears nothing for this long takes the primary for gone too, so an end of
+// the connection it never saw can't leave it serving as an orphan.
+const PRIMARY_SILENCE_MS: i64 = 3000;
+
+class PrimarySilence extends Deadline {
+  expire(): void {
+    channel.silent();
+  }
+}
+
 class Channel {
   private server: ControlServer | null = null;
   private socket: Socket | null = null;
   private token: string = "";
   private heartbeat: Heartbeat | null = null;
+  private silence: PrimarySilence | null = null;
   private waiting: Array<Uint8Array> | null = null; // frames sent before the primary connected
   private stopped: bool = false;
 
@@ -265,6 +277,8 @@ class Channel {
       socket.destroy(); // anything else from a connection that hasn't said HELLO with the token
       return false;
     }
+    const silence = this.silence;
+    if (silence != null) silence.setDeadline(PRIMARY_SILENCE_MS);
     if (type == STOP) {
       this.stop();
     } else if (type == BALANCE && length == 4) {
@@ -273,6 +287,12 @@ class Channel {
       emitter.emitWith<Message>("message", new Message(type == MESSAGE_TEXT, Buffer.copyOf(payload, length)));
     }
     return true;
+  }
+
+  /** A worker heard nothing from its primary for PRIMARY_SILENCE_MS: as if the channel had ended. */
+  silent(): void {
+    const socket = this.socket;
+    if (socket != null) this.lost(socket);
   }
 
   /** A frame announcing more than the maximum: a stranger's connection is dropped; the primary's means it broke. */
@@ -303,6 +323,12 @@ class Channel {
     heartbeat.unref();
     heartbeat.arm(HEARTBEAT_MS);
     this.heartbeat = heartbeat;
+    if (isWorker) {
+      const silence = new PrimarySilence();
+      silence.unref();
+      silence.setDeadline(PRIMARY_SILENCE_MS);
+      this.silence = silence;
+    }
     if (sys.BINDS_LISTENERS) reportListeners();
     this.sendFrame(READY, 0, 0, null);
     const waiting = this.waiting;
@@ -315,6 +341,8 @@ class Channel {
   private stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    const silence = this.silence;
+    if (silence != null) silence.clearDeadline(); // a draining worker is told nothing more
     const heartbeat = this.heartbeat;
     if (heartbeat != null) heartbeat.disarm();
     drain();

@@ -74,6 +74,27 @@ const CASES = [
   ...ENGINES.map((engine) => ({ engine, flags: ["--workers", "2"] })),
 ];
 
+describe("workers whose primary stops talking (SIGSTOP: no end of the channel, no frames)", () => {
+  for (const engine of ENGINES.filter((e) => e !== "wasmtime-current")) {
+    it(`end within 3 s of silence plus --grace (${engine}, --workers 2)`, async () => {
+      const app = await startApp(ECHO, { engine, cli: true, cliFlags: ["--grace", String(GRACE_MS), "--workers", "2"] });
+      const clients = await Promise.all(Array.from({ length: 2 }, () => heldClient(app.port)));
+      const children = childrenOf(app.child.pid);
+      assert.equal(children.length, 2, `eventide's children: ${children}`);
+      strays.push(app.child.pid, ...children);
+      process.kill(app.child.pid, "SIGSTOP");
+      try {
+        const stopped = Date.now();
+        await waitEnded(children, 3000 + GRACE_MS + SLACK_MS);
+        assert.ok(Date.now() - stopped >= 3000, "the workers waited out the silence");
+      } finally {
+        process.kill(app.child.pid, "SIGKILL");
+        for (const c of clients) c.destroy();
+      }
+    });
+  }
+});
+
 describe("no orphans when eventide is killed", () => {
   for (const { engine, flags } of CASES) {
     const skip = flags.length > 0 && skipOnComponent(engine, "a component can't be handed a listener, so --workers is refused");
