@@ -12,7 +12,6 @@ import { AddressInfo, NetError, Server, Socket, SocketReader, closeAllServers, s
   openConnectionCount } from "./net";
 import { Deadline, Timer } from "./timers";
 import * as sys from "./sys";
-import { printError } from "./sys";
 
 /** The largest message payload either side sends or accepts, in bytes (1 MiB). */
 export const MAX_MESSAGE_BYTES: i32 = 1 << 20;
@@ -197,7 +196,7 @@ class OrphanedDrainLimit extends Timer {
   readonly ms: i32 = process.env.has("EVENTIDE_GRACE") ? I32.parseInt(process.env.get("EVENTIDE_GRACE")) : 5000;
 
   fire(): void {
-    printError("eventide: the host is gone and the drain was not done after " + this.ms.toString() + " ms; exiting");
+    sys.printError("eventide: the host is gone and the drain was not done after " + this.ms.toString() + " ms; exiting");
     process.exit(FORCED_STOP_EXIT_CODE);
   }
 }
@@ -242,7 +241,7 @@ class Channel {
     const server = new ControlServer();
     server.maxConnections = 0; // the host's --max-connections is for the app's servers
     server.unref(); // the channel never keeps the loop alive: an app with nothing left to do still ends
-    server.on("error", (err: NetError) => printError("eventide: control channel: " + err.message));
+    server.on("error", (err: NetError) => sys.printError("eventide: control channel: " + err.message));
     server.listenOn(new AddressInfo(fd, "127.0.0.1", 0));
     this.server = server;
   }
@@ -251,7 +250,7 @@ class Channel {
     const colon = address.lastIndexOf(":");
     const fd = sys.connect(address.substring(0, colon), I32.parseInt(address.substring(colon + 1)));
     if (fd < 0) {
-      printError("eventide: control channel: connect " + address + ": " + sys.errnoName(<u16>-fd));
+      sys.printError("eventide: control channel: connect " + address + ": " + sys.errnoName(<u16>-fd));
       return;
     }
     const socket = new Socket(fd);
@@ -357,7 +356,7 @@ class Channel {
       const err = new NetError("ERR_CLUSTER_MESSAGE_TOO_LARGE",
         "cluster.send: " + length.toString() + " bytes is over the maximum of " + MAX_MESSAGE_BYTES.toString());
       if (emitter.listenerCount("error") > 0) emitErrorSoon(emitter, err);
-      else printError("eventide: " + err.message);
+      else sys.printError("eventide: " + err.message);
       return false;
     }
     const frame = encodeFrame(type, payload, length, text);

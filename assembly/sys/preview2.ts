@@ -127,15 +127,13 @@ const lingering = new Array<Descriptor>();
 let network: u32 = 0;
 
 function open(listener: bool, socket: u32, input: u32, output: u32): i32 {
+  const d = new Descriptor();
   let fd: i32;
-  let d: Descriptor;
   if (freeFds.length > 0) {
     fd = freeFds.pop();
-    d = new Descriptor();
     unchecked((table[fd - FD_BASE] = d));
   } else {
     fd = table.length + FD_BASE;
-    d = new Descriptor();
     table.push(d);
   }
   d.listener = listener;
@@ -197,13 +195,13 @@ function encodeAddress(host: string, port: i32): bool {
   store<u32>(SLOTS, <u32>port, 4);
   if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length - 1);
   if (host == "localhost") host = "127.0.0.1";
-  if (!host.includes(":")) return parseIPv4(host, SLOTS + 8, 4);
+  if (!host.includes(":")) return parseIPv4(host, SLOTS + 8);
   store<u32>(SLOTS, 1);
   return parseIPv6(host);
 }
 
-/** Dotted-decimal IPv4 into four slots of `stride` bytes at `out`. */
-function parseIPv4(text: string, out: usize, stride: usize): bool {
+/** Dotted-decimal IPv4 into four u32 slots at `out`. */
+function parseIPv4(text: string, out: usize): bool {
   const parts = text.split(".");
   if (parts.length != 4) return false;
   for (let i = 0; i < 4; i++) {
@@ -216,7 +214,7 @@ function parseIPv4(text: string, out: usize, stride: usize): bool {
       value = value * 10 + c;
     }
     if (value > 255) return false;
-    store<u32>(out + <usize>i * stride, <u32>value);
+    store<u32>(out + (<usize>i << 2), <u32>value);
   }
   return true;
 }
@@ -250,7 +248,7 @@ function parseGroups(text: string, out: Array<u32>, v4Tail: bool): bool {
     const g = unchecked(groups[i]);
     if (v4Tail && i == groups.length - 1 && g.includes(".")) {
       const v4 = memory.data(16, 4);
-      if (!parseIPv4(g, v4, 4)) return false;
+      if (!parseIPv4(g, v4)) return false;
       out.push(load<u32>(v4) << 8 | load<u32>(v4, 4));
       out.push(load<u32>(v4, 8) << 8 | load<u32>(v4, 12));
       continue;

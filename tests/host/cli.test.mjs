@@ -204,16 +204,20 @@ const line = "x".repeat(95);
 for (let i = 0; i < 3000; i++) console.log(i.toString().padStart(4, "0") + line);
 `;
 
+/** `source` built with `eventide build` in a new temp folder, as `name`.wasm: { dir, app } (the .wasm's path). */
+async function buildInline(name, source) {
+  const dir = mkdtempSync(join(tmpdir(), `eventide-${name}-`));
+  writeFileSync(join(dir, `${name}.ts`), source);
+  const app = join(dir, `${name}.wasm`);
+  const built = await eventide(["build", join(dir, `${name}.ts`), "-o", app], { timeout: 120_000 });
+  assert.equal(built.code, 0, built.stderr);
+  return { dir, app };
+}
+
 describe("console output into a pipe nobody reads yet", () => {
   let dir;
   let app;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "eventide-chatty-"));
-    writeFileSync(join(dir, "chatty.ts"), CHATTY);
-    app = join(dir, "chatty.wasm");
-    const built = await eventide(["build", join(dir, "chatty.ts"), "-o", app], { timeout: 120_000 });
-    assert.equal(built.code, 0, built.stderr);
-  });
+  before(async () => { ({ dir, app } = await buildInline("chatty", CHATTY)); });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const engine of ENGINES) {
@@ -239,13 +243,7 @@ describe("console output into a pipe nobody reads yet", () => {
 describe("a stop during start-up", () => {
   let dir;
   let app;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "eventide-slow-start-"));
-    writeFileSync(join(dir, "slow-start.ts"), SLOW_START);
-    app = join(dir, "slow-start.wasm");
-    const built = await eventide(["build", join(dir, "slow-start.ts"), "-o", app], { timeout: 120_000 });
-    assert.equal(built.code, 0, built.stderr);
-  });
+  before(async () => { ({ dir, app } = await buildInline("slow-start", SLOW_START)); });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const engine of ENGINES) {
