@@ -220,6 +220,7 @@ class Channel {
   private silence: PrimarySilence | null = null;
   private waiting: Array<Uint8Array> | null = null; // frames sent before the primary connected
   private stopped: bool = false;
+  private orphan: bool = false;
 
   /**
    * Opens the control channel the host granted, if any: EVENTIDE_CONTROL is a listener's fd (preview1: the host
@@ -231,12 +232,18 @@ class Channel {
     this.token = process.env.has("EVENTIDE_CONTROL_TOKEN") ? process.env.get("EVENTIDE_CONTROL_TOKEN") : "";
     if (this.token.length == 0) return;
     const control = process.env.get("EVENTIDE_CONTROL");
-    if (control.includes(":")) {
+    const connectsOut = control.includes(":");
+    const fd = connectsOut ? -1 : I32.parseInt(control);
+    if (!connectsOut && fd < 3) return;
+    // Until the host's HELLO, silence means it is gone (killed between starting this process and connecting).
+    const silence = new PrimarySilence();
+    silence.unref();
+    silence.setDeadline(PRIMARY_SILENCE_MS);
+    this.silence = silence;
+    if (connectsOut) {
       this.connect(control);
       return;
     }
-    const fd = I32.parseInt(control);
-    if (fd < 3) return;
     if (isWorker) setAcceptsPerWakeup(ACCEPTS_PER_WAKEUP_IN_WORKER);
     const server = new ControlServer();
     server.maxConnections = 0; // the host's --max-connections is for the app's servers
@@ -251,6 +258,7 @@ class Channel {
     const fd = sys.connect(address.substring(0, colon), I32.parseInt(address.substring(colon + 1)));
     if (fd < 0) {
       sys.printError("eventide: control channel: connect " + address + ": " + sys.errnoName(<u16>-fd));
+      this.orphaned();
       return;
     }
     const socket = new Socket(fd);
@@ -288,10 +296,16 @@ class Channel {
     return true;
   }
 
-  /** A worker heard nothing from its primary for PRIMARY_SILENCE_MS: as if the channel had ended. */
+  /**
+   * Nothing from the host for PRIMARY_SILENCE_MS: no HELLO since the start, or (a worker) no frame since the
+   * last one. Either is taken as the channel's end.
+   */
   silent(): void {
-    const socket = this.socket;
-    if (socket != null) this.lost(socket);
+    if (this.socket == null) {
+      sys.printError("eventide: the host did not connect to the control channel within " +
+        PRIMARY_SILENCE_MS.toString() + " ms; taking it for gone");
+    }
+    this.orphaned();
   }
 
   /** A frame announcing more than the maximum: a stranger's connection is dropped; the primary's means it broke. */
@@ -300,13 +314,19 @@ class Channel {
     if (this.socket === socket) this.stop();
   }
 
-  /**
-   * The primary's connection ended: nobody supervises this process any more, so it drains and ends — within
-   * EVENTIDE_GRACE ms (default 5000, as `--grace`), since no host is left to end a drain that doesn't.
-   */
+  /** The primary's connection ended. */
   lost(socket: Socket): void {
-    if (this.socket !== socket) return;
-    this.stop();
+    if (this.socket === socket) this.orphaned();
+  }
+
+  /**
+   * Nobody supervises this process any more, so it drains and ends — within EVENTIDE_GRACE ms (default 5000, as
+   * `--grace`), since no host is left to end a drain that doesn't.
+   */
+  private orphaned(): void {
+    if (this.orphan) return;
+    this.orphan = true;
+    this.stop(); // a drain STOP began goes on, now with a limit
     const limit = new OrphanedDrainLimit();
     limit.unref(); // a drain that finishes first ends the loop, and the app exits as usual
     limit.arm(limit.ms);
@@ -322,11 +342,11 @@ class Channel {
     heartbeat.unref();
     heartbeat.arm(HEARTBEAT_MS);
     this.heartbeat = heartbeat;
-    if (isWorker) {
-      const silence = new PrimarySilence();
-      silence.unref();
-      silence.setDeadline(PRIMARY_SILENCE_MS);
-      this.silence = silence;
+    // Only a worker hears from its primary regularly (BALANCE); a single process's host may say nothing for hours.
+    const silence = this.silence;
+    if (silence != null) {
+      if (isWorker) silence.setDeadline(PRIMARY_SILENCE_MS);
+      else silence.clearDeadline();
     }
     if (sys.BINDS_LISTENERS) reportListeners();
     this.sendFrame(READY, 0, 0, null);

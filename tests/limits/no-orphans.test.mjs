@@ -4,10 +4,12 @@
 // grace period (`--grace`, handed to the app as EVENTIDE_GRACE), since nobody is left to end it.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ENGINES, ROOT, isWasmtime, skipOnComponent, startApp, within } from "../helpers/engines.mjs";
+import { ENGINES, ROOT, freePort, isWasmtime, skipOnComponent, spawnTracked, startApp, wasmtime, within }
+  from "../helpers/engines.mjs";
 
 const ECHO = join(ROOT, "dist/examples/echo-tcp.wasm");
 const GRACE_MS = 500;
@@ -112,5 +114,87 @@ describe("no orphans when eventide is killed", () => {
       await within(Promise.all(closed), 1000, "the held clients' close");
       assert.ok(await refused(app.port), "the port is free");
     });
+  }
+});
+
+/** A loopback listener of this process, whose fd a child can inherit (as the host hands them over). */
+async function inheritableListener() {
+  const server = createServer();
+  server.maxConnections = 0; // ours drops what reaches it before it is closed; the child's copy accepts
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: server.address().port, fd: server._handle.fd };
+}
+
+/**
+ * Starts the echo app as a worker whose host died between starting it and saying HELLO (the window in which a
+ * SIGKILL of eventide once left a worker serving for good): its control listener is inherited, nobody speaks on
+ * it; `knock` connects to it and hangs up without a word first. Under the component, which connects out, the
+ * host's listener is already gone. Resolves once the app serves a held client, with its exit and stderr.
+ */
+async function unsupervisedWorker(engine, knock) {
+  const env = { EVENTIDE_WORKER_ID: "1", EVENTIDE_GRACE: String(GRACE_MS), EVENTIDE_CONTROL_TOKEN: randomBytes(16).toString("hex") };
+  const app = await inheritableListener();
+  const control = await inheritableListener();
+  let child;
+  if (engine === "wasmtime-current") {
+    const port = await freePort();
+    control.server.close();
+    const args = ["run", "-S", "inherit-network", "-S", "tcp"];
+    for (const [k, v] of Object.entries({ ...env, EVENTIDE_LISTEN: `0=127.0.0.1:${port}`, EVENTIDE_CONTROL: `127.0.0.1:${control.port}` })) {
+      args.push("--env", `${k}=${v}`);
+    }
+    app.server.close();
+    child = spawnTracked(wasmtime(engine), [...args, ECHO.replace(/\.wasm$/, ".component.wasm")], { stdio: ["ignore", "pipe", "pipe"] });
+  } else if (engine === "wasmtime") {
+    const args = ["run", "-S", "preview2=n", "-S", "listenfd"];
+    for (const [k, v] of Object.entries({ ...env, EVENTIDE_LISTEN: `3=127.0.0.1:${app.port}`, EVENTIDE_CONTROL: "4" })) {
+      args.push("--env", `${k}=${v}`);
+    }
+    child = spawnTracked(wasmtime(engine), [...args, ECHO], { stdio: ["ignore", "pipe", "pipe", app.fd, control.fd],
+      env: { ...process.env, LISTEN_FDS: "2" } });
+  } else {
+    const setup = { wasmPath: ECHO, args: [], dirs: [], env, listeners: 1 };
+    child = spawnTracked(process.execPath, [join(ROOT, "dist/host/cluster/node-worker.js"), JSON.stringify(setup)],
+      { stdio: ["ignore", "pipe", "pipe", app.fd, control.fd] });
+  }
+  strays.push(child.pid);
+  app.server.close();
+  control.server.close();
+  if (knock) await new Promise((resolve) => connect(control.port, "127.0.0.1", function () { this.destroy(); resolve(); }));
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on("close", (code) => resolve({ code, stderr })));
+  return { child, exited, port: app.port };
+}
+
+describe("a worker whose host never said HELLO (eventide killed between starting it and connecting)", () => {
+  for (const engine of ENGINES) {
+    const cases = engine === "wasmtime-current" ? [false] : [false, true];
+    for (const knock of cases) {
+      const what = engine === "wasmtime-current" ? "finds nobody to connect to" : knock ? "is connected to and hung up on" : "is never connected to";
+      it(`${what}: it drains and ends (${engine})`, async () => {
+        const started = Date.now();
+        const worker = await unsupervisedWorker(engine, knock);
+        let held;
+        try {
+          if (engine === "wasmtime-current") {
+            // It can't reach its host when it starts: it drains at once, and with nothing open its loop ends.
+            const { code, stderr } = await within(worker.exited, SLACK_MS, "the exit");
+            assert.equal(code, 0, stderr);
+            assert.match(stderr, /control channel: connect 127\.0\.0\.1:\d+: ECONNREFUSED/);
+            return;
+          }
+          held = await heldClient(worker.port);
+          const { code, stderr } = await within(worker.exited, 3000 + GRACE_MS + SLACK_MS, "the exit");
+          assert.ok(Date.now() - started >= 3000, "it waited out the silence");
+          assert.equal(code, 124, stderr); // the held client outlasted the drain's grace
+          assert.match(stderr, /did not connect to the control channel within 3000 ms/);
+          assert.match(stderr, /the drain was not done after 500 ms/);
+        } finally {
+          held?.destroy();
+          worker.child.kill("SIGKILL"); // a no-op once it has ended, as it should have
+        }
+      });
+    }
   }
 });
