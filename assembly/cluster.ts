@@ -11,6 +11,7 @@ import * as net from "./net";
 import { AddressInfo, NetError, Server, Socket, SocketReader, closeAllServers, setAcceptsPerWakeup, setConnectionTarget,
   openConnectionCount } from "./net";
 import { Deadline, Timer } from "./timers";
+import { updateTime } from "./tasks";
 import * as sys from "./sys";
 
 /** The largest message payload either side sends or accepts, in bytes (1 MiB). */
@@ -236,6 +237,8 @@ class Channel {
     const fd = connectsOut ? -1 : I32.parseInt(control);
     if (!connectsOut && fd < 3) return;
     // Until the host's HELLO, silence means it is gone (killed between starting this process and connecting).
+    // Counted from now: the loop's time is from before the app's script, which may have run for seconds.
+    updateTime();
     const silence = new PrimarySilence();
     silence.unref();
     silence.setDeadline(PRIMARY_SILENCE_MS);
