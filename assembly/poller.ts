@@ -82,7 +82,7 @@ let hotWasBusy = false;
 
 /** Dispatches every hot subscription as if polled, when the last pass says it pays; false to poll instead. */
 function readHotDirectly(): bool {
-  if (tickDriven || !hotWasBusy || speculativeRounds == SPECULATIVE_LIMIT) {
+  if (tickDriven || sys.POLL_REPORTS_ONLY_READY || !hotWasBusy || speculativeRounds == SPECULATIVE_LIMIT) {
     speculativeRounds = 0;
     return false;
   }

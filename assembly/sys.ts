@@ -25,6 +25,12 @@ const P2: bool = isDefined(EVENTIDE_WASI_P2);
  */
 export const BINDS_LISTENERS: bool = P2;
 
+/**
+ * Whether a poll reports only the subscriptions that are ready (wasi:io/poll), unlike wasmtime 36's
+ * poll_oneoff, which reports every one whenever any is ready.
+ */
+export const POLL_REPORTS_ONLY_READY: bool = P2;
+
 /** Monotonic time in nanoseconds. */
 @inline export function monotonicNs(): u64 {
   return P2 ? p2.monotonicNs() : p1.monotonicNs();
