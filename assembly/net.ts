@@ -756,6 +756,7 @@ export class Server extends IoHandle {
   }
 
   private acceptWaiting(): void {
+    if (this.fd >= 0) sys.refreshReadiness(<u32>this.fd); // the loop may not have polled for a while (a busy handler)
     for (let budget = ACCEPTS_ON_CLOSE; budget > 0 && this.fd >= 0; budget--) {
       const fd = sys.accept(<u32>this.fd);
       if (fd < 0) return;

@@ -31,6 +31,14 @@ export const BINDS_LISTENERS: bool = P2;
  */
 export const POLL_REPORTS_ONLY_READY: bool = P2;
 
+/**
+ * Before non-blocking calls on `fd` after a long time without polling (a listener's last accepts as it closes):
+ * lets a host that answers them from a readiness cache look at the socket again. Nothing to do under preview1.
+ */
+export function refreshReadiness(fd: u32): void {
+  if (P2) p2.refreshReadiness(fd);
+}
+
 /** Monotonic time in nanoseconds. */
 @inline export function monotonicNs(): u64 {
   return P2 ? p2.monotonicNs() : p1.monotonicNs();

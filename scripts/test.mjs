@@ -12,8 +12,9 @@ import { ASPECT_ARGS, endLeftovers, runMarker } from "./runners.mjs";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
 
-// "wasmtime": the 36 LTS line (the app's preview1 module); "wasmtime-current": 47 or newer (its WASI 0.2 component).
-const ALL_ENGINES = ["wasmtime", "wasmtime-current", "node"];
+// "wasmtime": the 36 LTS line (the app's preview1 module); "wasmtime-current": 47 or newer (its WASI 0.2 component);
+// "wasmtime-host": the component under eventide-wasmtime, Eventide's own host on the wasmtime 48 crate.
+const ALL_ENGINES = ["wasmtime", "wasmtime-current", "wasmtime-host", "node"];
 // The slowest file passes in about a minute; a hang fails after these instead of holding CI to its limit.
 const ASPECT_TIMEOUT_MS = 120_000;
 const FILE_TIMEOUT_MS = 300_000;
@@ -52,8 +53,10 @@ const nodeFiles = files.filter((f) => suites.includes(suiteOf(f)));
 // Every process this run starts carries this marker in its environment, so what outlives a runner is found.
 const RUN_MARKER = runMarker();
 const env = { ...process.env, EVENTIDE_TEST_ENGINES: engines.join(","), EVENTIDE_TEST_RUN: RUN_MARKER };
-// Each line's wasmtime, built once into the user cache when missing (about 15–20 minutes each on 2 cores).
-for (const [engine, variable, line] of [["wasmtime", "EVENTIDE_WASMTIME", "lts"], ["wasmtime-current", "EVENTIDE_WASMTIME_CURRENT", "current"]]) {
+// Each line's wasmtime, built once into the user cache when missing (about 15–20 minutes each on 2 cores; the
+// host about 6–10).
+for (const [engine, variable, line] of [["wasmtime", "EVENTIDE_WASMTIME", "lts"], ["wasmtime-current", "EVENTIDE_WASMTIME_CURRENT", "current"],
+  ["wasmtime-host", "EVENTIDE_WASMTIME_HOST", "host"]]) {
   if (!engines.includes(engine)) continue;
   env[variable] = execFileSync("bash", ["scripts/ensure-wasmtime.sh", line], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
   console.log(`${engine}: ${env[variable]}`);

@@ -549,13 +549,30 @@ export function subscribe(fd: u32, type: u8, token: u64): i32 {
   const d = descriptor(fd);
   let pollable: u32;
   if (type == EVENTTYPE_FD_READ) {
-    pollable = d.readPollable;
-    if (pollable == 0) d.readPollable = pollable = d.listener ? tcp_subscribe(d.socket) : input_subscribe(d.input);
+    pollable = readPollable(d);
   } else {
     pollable = d.writePollable;
     if (pollable == 0) d.writePollable = pollable = output_subscribe(d.output);
   }
   return addSubscription(pollable, type, token);
+}
+
+function readPollable(d: Descriptor): u32 {
+  if (d.readPollable == 0) d.readPollable = d.listener ? tcp_subscribe(d.socket) : input_subscribe(d.input);
+  return d.readPollable;
+}
+
+/**
+ * Polls `fd` for reading without waiting, so that a host answering from a readiness cache (tokio's, which
+ * eventide-wasmtime refreshes at each poll) has looked at the socket before a non-blocking call that follows.
+ */
+export function refreshReadiness(fd: u32): void {
+  if (!isOpen(fd)) return;
+  store<u32>(RET + 16, clockFor(0));
+  store<u32>(RET + 20, readPollable(descriptor(fd)));
+  landAt(RET + 24, 8);
+  io_poll(RET + 16, 2, RET);
+  takeList(load<u32>(RET), load<u32>(RET, 4) << 2, RET + 24);
 }
 
 // The pollable list handed to wasi:io/poll, and the ready indices it returns (grown as needed).

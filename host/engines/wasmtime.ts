@@ -25,21 +25,37 @@ export const PINNED_WASMTIME_CURRENT = "48.0.8";
 export const FIRST_COMPONENT_MAJOR = 47;
 const OLDEST_MAJOR = 36;
 
-const majors = new Map<string, number | undefined>();
+const versions = new Map<string, string>();
 
-/** The major version `wasmtime --version` reports, or undefined when `path` is not a wasmtime that runs. */
-export function wasmtimeMajor(path: string): number | undefined {
-  if (!majors.has(path)) {
-    let major: number | undefined;
+/** What `path --version` prints ("" when it is not a program that runs). */
+function versionOf(path: string): string {
+  let version = versions.get(path);
+  if (version === undefined) {
     try {
-      const out = execFileSync(path, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-      major = Number(/^wasmtime (\d+)\./.exec(out)?.[1]) || undefined;
+      version = execFileSync(path, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     } catch {
-      major = undefined;
+      version = "";
     }
-    majors.set(path, major);
+    versions.set(path, version);
   }
-  return majors.get(path);
+  return version;
+}
+
+/**
+ * The major version of the wasmtime at `path`: the CLI's (`wasmtime 48.0.8`), or the crate's that eventide-wasmtime
+ * is built on (`eventide-wasmtime 0.1.0 (wasmtime 48.0.8)`); undefined when it is neither.
+ */
+export function wasmtimeMajor(path: string): number | undefined {
+  return Number(/^(?:eventide-wasmtime \S+ \()?wasmtime (\d+)\./.exec(versionOf(path))?.[1]) || undefined;
+}
+
+/**
+ * Whether `path` is eventide-wasmtime (host/engines/wasmtime-host, built by `scripts/ensure-wasmtime.sh host`):
+ * Eventide's own host for the component on the wasmtime crate, where the guest waits in epoll in its own thread
+ * (the CLI's runtime parks it and wakes it from another).
+ */
+export function isEventideHost(path: string): boolean {
+  return versionOf(path).startsWith("eventide-wasmtime ");
 }
 
 /** Whether the wasmtime at `path` runs the app's WASI 0.2 component (47 or newer) rather than its module. */
@@ -140,7 +156,8 @@ async function startComponent(options: WasmtimeEngineOptions & { listen: ListenA
       if (bound.every((a) => a)) resolve();
     });
   });
-  const launch = componentLaunch({ ...options, wasmPath: component }, options.listen, { address: `127.0.0.1:${control.port}`, token: control.token });
+  const launch = componentLaunch({ ...options, wasmPath: component }, options.listen,
+    { address: `127.0.0.1:${control.port}`, token: control.token }, isEventideHost(wasmtime));
   const app = startProcess(wasmtime, launch, options, channel);
   const ended = app.exited.then((code) => {
     throw new EventideError("EVENTIDE_E_GUEST_TRAP", `the app exited (code ${code}) before it listened on every address`,
@@ -250,12 +267,26 @@ export function wasmtimeLaunch(
  * name lookup, which the runtime does not use, stay off.
  */
 export function componentLaunch(
-  options: AppOptions, listen: ListenAddress[], control: { address: string; token: string },
+  options: AppOptions, listen: ListenAddress[], control: { address: string; token: string }, eventideHost = false,
 ): WasmtimeLaunch {
   const granted: Record<string, string> = { EVENTIDE_CONTROL: control.address, EVENTIDE_CONTROL_TOKEN: control.token };
   if (listen.length) granted.EVENTIDE_LISTEN = listen.map((a, i) => `${i}=${formatAddress(a)}`).join(",");
+  if (eventideHost) return { args: hostArgs(options, granted), fds: [], env: childEnv({}) };
   const args = ["run", "-S", "inherit-network", "-S", "tcp", "-S", "udp=n", "-S", "allow-ip-name-lookup=n"];
   return { args: [...args, ...appArgs(options, granted)], fds: [], env: childEnv({}) };
+}
+
+/**
+ * eventide-wasmtime's command line: the same grants as the CLI's (its network grant is TCP only, no UDP, no name
+ * lookup). Every directory goes as writable (`--dir-rw`), as the CLI grants them, and the mount namespace
+ * (withMounts) makes the read-only ones read-only: rights on a preopen would also refuse a writable grant nested
+ * in a read-only one, which the model (SECURITY.md) keeps writable through either.
+ */
+function hostArgs(options: AppOptions, granted: Record<string, string>): string[] {
+  const args = envFlags(options, granted);
+  for (const d of options.dirs) args.push("--dir-rw", `${d.host}::${d.guest}`);
+  if (options.memoryLimit !== undefined) args.push("--max-memory-size", String(options.memoryLimit));
+  return [...args, options.wasmPath, ...options.args];
 }
 
 /**
@@ -263,12 +294,15 @@ export function componentLaunch(
  * variables (`granted`) over it, directories, memory limit.
  */
 function appArgs(options: AppOptions, granted: Record<string, string>): string[] {
-  const env: Record<string, string> = { ...options.env, ...granted };
-  const args: string[] = [];
-  for (const [k, v] of Object.entries(env)) args.push("--env", `${k}=${v}`);
+  const args = envFlags(options, granted);
   for (const d of options.dirs) args.push("--dir", `${d.host}::${d.guest}`);
   if (options.memoryLimit !== undefined) args.push("-W", `max-memory-size=${options.memoryLimit}`);
   return [...args, options.wasmPath, ...options.args];
+}
+
+/** `--env` for each of the app's variables, with the runtime's own (`granted`) over them. */
+function envFlags(options: AppOptions, granted: Record<string, string>): string[] {
+  return Object.entries({ ...options.env, ...granted }).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
 }
 
 // RUST_BACKTRACE makes wasmtime 36 capture a backtrace for every WASI error (each EAGAIN): ~40% throughput.

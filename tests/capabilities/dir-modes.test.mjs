@@ -27,13 +27,15 @@ const ALWAYS = { "excl-existing": "20", "mkdir-existing": "20" };
 const READ_ONLY = {
   node: { "creat-existing": "ok", "open-set-size": "76" },
   "wasmtime-current": { "open-set-size": "28", "dir-set-times": "8" },
+  "wasmtime-host": { "open-set-size": "28", "dir-set-times": "8" },
 };
-const READ_ONLY_DEFAULT = { node: "69", "wasmtime-current": "29" };
+const READ_ONLY_DEFAULT = { node: "69", "wasmtime-current": "29", "wasmtime-host": "29" };
 /** What each engine answers in a writable grant where it differs from "ok" beyond ALWAYS (engine quirks). */
 const WRITABLE = {
   node: {},
   wasmtime: { "open-set-size": "28" }, // wasmtime opens a file without FD_WRITE read-only, and ftruncate fails
   "wasmtime-current": { "open-set-size": "28", "dir-set-times": "8" },
+  "wasmtime-host": { "open-set-size": "28", "dir-set-times": "8" },
 };
 
 /** A fresh tree for the app (the files and directories its cases change). */

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENGINES, ROOT, cliEngine, freePort } from "../helpers/engines.mjs";
+import { ENGINES, ROOT, cliEngine, freePort, isComponent } from "../helpers/engines.mjs";
 
 const APP = join(ROOT, "dist/tests/apps/capability-probe.wasm");
 // WASI preview1 filetypes.
@@ -25,7 +25,7 @@ const RUNTIME_VARIABLES = /^(EVENTIDE_(LISTEN|CONTROL|CONTROL_TOKEN|GRACE)|LISTE
  */
 const controlFds = (engine) => (engine === "wasmtime" ? [`filetype ${SOCKET_STREAM}`] : []);
 /** A component binds its listeners itself once it listens, which this app never does: none is granted to it here. */
-const listens = (engine) => engine !== "wasmtime-current";
+const listens = (engine) => !isComponent(engine);
 const granted = (lines, kind) => lines.filter((l) => l.startsWith(kind + " ")).map((l) => l.slice(kind.length + 1));
 
 function probe(engine, flags) {

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENGINES, ROOT, freePort, spawnTracked, waitForPort, wasmtime, within } from "../helpers/engines.mjs";
+import { ENGINES, ROOT, freePort, isComponent, spawnTracked, waitForPort, wasmtime, within } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
 
 const UNITS = join(ROOT, "deploy/systemd");
@@ -97,7 +97,7 @@ for (const engine of ENGINES) {
       };
     };
 
-    if (engine === "wasmtime-current") {
+    if (isComponent(engine)) {
       it("is refused with the fix: a WASI 0.2 component can't be handed a listener", async () => {
         const child = await activate(await freePort(), env(), command()); // its first connection starts eventide
         const { code } = await within(child.exited, 15_000, "eventide to exit");

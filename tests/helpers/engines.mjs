@@ -8,9 +8,10 @@ import { fileURLToPath } from "node:url";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /**
  * The engines a suite runs each test on: "wasmtime" (the 36 LTS line: the app's WASI preview1 module),
- * "wasmtime-current" (47 or newer: its WASI 0.2 component, X.component.wasm) and "node".
+ * "wasmtime-current" (47 or newer: its WASI 0.2 component, X.component.wasm), "wasmtime-host" (the component
+ * under eventide-wasmtime, Eventide's own host on the wasmtime 48 crate) and "node".
  */
-export const ALL_ENGINES = ["wasmtime", "wasmtime-current", "node"];
+export const ALL_ENGINES = ["wasmtime", "wasmtime-current", "wasmtime-host", "node"];
 export const ENGINES = (process.env.EVENTIDE_TEST_ENGINES ?? ALL_ENGINES.join(",")).split(",");
 
 /** Whether `engine` is one of the wasmtime lines (the CLI's `--engine wasmtime` either way). */
@@ -20,7 +21,10 @@ export const isWasmtime = (engine) => engine.startsWith("wasmtime");
  * Why a test of a preview1-only feature is skipped on the component line, for node:test's `skip`; false elsewhere.
  * `why` names what WASI 0.2 lacks.
  */
-export const skipOnComponent = (engine, why) => engine === "wasmtime-current" && `wasmtime ≥ 47 runs the WASI 0.2 component: ${why}`;
+export const skipOnComponent = (engine, why) => isComponent(engine) && `wasmtime ≥ 47 runs the WASI 0.2 component: ${why}`;
+
+/** Whether `engine` runs the app's WASI 0.2 component (the wasmtime ≥ 47 CLI, or eventide-wasmtime). */
+export const isComponent = (engine) => engine === "wasmtime-current" || engine === "wasmtime-host";
 
 // Every app a test file starts is its own process group (a CLI under test may have started wasmtime), ended
 // when the file ends, fails, or is stopped by node:test's timeout (SIGTERM): a server left behind spins on.
@@ -50,12 +54,18 @@ export function spawnTracked(command, args, options = {}) {
 }
 
 const wasmtimePaths = {};
+const LINES = {
+  wasmtime: ["EVENTIDE_WASMTIME", "lts"],
+  "wasmtime-current": ["EVENTIDE_WASMTIME_CURRENT", "current"],
+  "wasmtime-host": ["EVENTIDE_WASMTIME_HOST", "host"],
+};
 /**
- * The wasmtime binary of a line: "wasmtime" (36–46; EVENTIDE_WASMTIME) or "wasmtime-current" (47 or newer;
- * EVENTIDE_WASMTIME_CURRENT), else what scripts/ensure-wasmtime.sh finds or builds.
+ * The wasmtime binary of a line: "wasmtime" (36–46; EVENTIDE_WASMTIME), "wasmtime-current" (47 or newer;
+ * EVENTIDE_WASMTIME_CURRENT) or "wasmtime-host" (eventide-wasmtime; EVENTIDE_WASMTIME_HOST), else what
+ * scripts/ensure-wasmtime.sh finds or builds.
  */
 export function wasmtime(engine = "wasmtime") {
-  const [variable, line] = engine === "wasmtime-current" ? ["EVENTIDE_WASMTIME_CURRENT", "current"] : ["EVENTIDE_WASMTIME", "lts"];
+  const [variable, line] = LINES[engine];
   wasmtimePaths[engine] ??= process.env[variable] ||
     execFileSync("bash", [join(ROOT, "scripts/ensure-wasmtime.sh"), line], { encoding: "utf8" }).trim();
   return wasmtimePaths[engine];
@@ -144,11 +154,13 @@ export async function waitForPort(port, host = "127.0.0.1", ms = 10_000) {
 /**
  * wasmtime's own command line for `wasmPath` (X.wasm) under a wasmtime line, granting 127.0.0.1:`port` (0: no
  * listener) and `env`: 36–46 get the module and a listener bound by wasmtime (`-S tcplisten`); 47 and newer the
- * component beside it (X.component.wasm), which binds the address itself, with the network (`-S inherit-network`).
+ * component beside it (X.component.wasm), which binds the address itself, with the network (`-S inherit-network`);
+ * eventide-wasmtime the component with its own flags (`flags` are then its flags, e.g. `--dir-rw`).
  */
 export function wasmtimeArgs(engine, wasmPath, { port = 0, env = {}, flags = [] } = {}) {
-  const component = engine === "wasmtime-current";
-  const args = ["run", ...(component ? ["-S", "inherit-network"] : ["-S", "preview2=n"]), ...flags];
+  const component = isComponent(engine);
+  const args = engine === "wasmtime-host" ? [...flags]
+    : ["run", ...(component ? ["-S", "inherit-network"] : ["-S", "preview2=n"]), ...flags];
   if (port) {
     if (!component) args.push("-S", `tcplisten=127.0.0.1:${port}`);
     args.push("--env", `EVENTIDE_LISTEN=${component ? 0 : 3}=127.0.0.1:${port}`);

@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, ENGINES, cliEngine, freePort, startApp, endApps, within, pipelined, requestInFlight, spawnTracked } from "../helpers/engines.mjs";
+import { ROOT, ENGINES, cliEngine, isComponent, freePort, startApp, endApps, within, pipelined, requestInFlight, spawnTracked } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
 
 const CLI = join(ROOT, "dist/host/cli.js");
@@ -247,7 +247,7 @@ describe("a stop during start-up", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const engine of ENGINES) {
-    for (const workers of engine === "wasmtime-current" ? [null] : [null, "2"]) {
+    for (const workers of isComponent(engine) ? [null] : [null, "2"]) {
       it(`SIGTERM before the app is ready (${engine}${workers ? ", --workers 2" : ""}) is kept: the app starts, drains, exits 0`, async () => {
         const { name, env } = cliEngine(engine);
         const port = await freePort();

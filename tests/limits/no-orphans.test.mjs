@@ -8,7 +8,7 @@ import { connect, createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ENGINES, ROOT, freePort, isWasmtime, skipOnComponent, spawnTracked, startApp, wasmtime, within }
+import { ENGINES, ROOT, freePort, isComponent, isWasmtime, skipOnComponent, spawnTracked, startApp, wasmtime, wasmtimeArgs, within }
   from "../helpers/engines.mjs";
 
 const ECHO = join(ROOT, "dist/examples/echo-tcp.wasm");
@@ -77,7 +77,7 @@ const CASES = [
 ];
 
 describe("workers whose primary stops talking (SIGSTOP: no end of the channel, no frames)", () => {
-  for (const engine of ENGINES.filter((e) => e !== "wasmtime-current")) {
+  for (const engine of ENGINES.filter((e) => !isComponent(e))) {
     it(`end within 3 s of silence plus --grace (${engine}, --workers 2)`, async () => {
       const app = await startApp(ECHO, { engine, cli: true, cliFlags: ["--grace", String(GRACE_MS), "--workers", "2"] });
       const clients = await Promise.all(Array.from({ length: 2 }, () => heldClient(app.port)));
@@ -136,15 +136,10 @@ async function unsupervisedWorker(engine, knock) {
   const app = await inheritableListener();
   const control = await inheritableListener();
   let child;
-  if (engine === "wasmtime-current") {
-    const port = await freePort();
+  if (isComponent(engine)) {
     control.server.close();
-    const args = ["run", "-S", "inherit-network", "-S", "tcp"];
-    for (const [k, v] of Object.entries({ ...env, EVENTIDE_LISTEN: `0=127.0.0.1:${port}`, EVENTIDE_CONTROL: `127.0.0.1:${control.port}` })) {
-      args.push("--env", `${k}=${v}`);
-    }
-    app.server.close();
-    child = spawnTracked(wasmtime(engine), [...args, ECHO.replace(/\.wasm$/, ".component.wasm")], { stdio: ["ignore", "pipe", "pipe"] });
+    const args = wasmtimeArgs(engine, ECHO, { port: await freePort(), env: { ...env, EVENTIDE_CONTROL: `127.0.0.1:${control.port}` } });
+    child = spawnTracked(wasmtime(engine), args, { stdio: ["ignore", "pipe", "pipe"] });
   } else if (engine === "wasmtime") {
     const args = ["run", "-S", "preview2=n", "-S", "listenfd"];
     for (const [k, v] of Object.entries({ ...env, EVENTIDE_LISTEN: `3=127.0.0.1:${app.port}`, EVENTIDE_CONTROL: "4" })) {
@@ -169,15 +164,15 @@ async function unsupervisedWorker(engine, knock) {
 
 describe("a worker whose host never said HELLO (eventide killed between starting it and connecting)", () => {
   for (const engine of ENGINES) {
-    const cases = engine === "wasmtime-current" ? [false] : [false, true];
+    const cases = isComponent(engine) ? [false] : [false, true];
     for (const knock of cases) {
-      const what = engine === "wasmtime-current" ? "finds nobody to connect to" : knock ? "is connected to and hung up on" : "is never connected to";
+      const what = isComponent(engine) ? "finds nobody to connect to" : knock ? "is connected to and hung up on" : "is never connected to";
       it(`${what}: it drains and ends (${engine})`, async () => {
         const started = Date.now();
         const worker = await unsupervisedWorker(engine, knock);
         let held;
         try {
-          if (engine === "wasmtime-current") {
+          if (isComponent(engine)) {
             // It can't reach its host when it starts: it drains at once, and with nothing open its loop ends.
             const { code, stderr } = await within(worker.exited, SLACK_MS, "the exit");
             assert.equal(code, 0, stderr);

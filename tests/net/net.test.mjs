@@ -2,7 +2,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { ENGINES, startApp, endApps, rssKiB, within, freePort } from "../helpers/engines.mjs";
+import { ENGINES, isComponent, startApp, endApps, rssKiB, within, freePort } from "../helpers/engines.mjs";
 
 const ECHO = "dist/examples/echo-tcp.wasm";
 const PROBE = "dist/tests/apps/net-probe.wasm";
@@ -96,7 +96,7 @@ for (const engine of ENGINES) {
         s.on("error", reject);
       });
       // WASI preview1 has no getpeername: the wasmtime 36 line and the Node engine's shim report none.
-      const expected = engine === "wasmtime-current" ? `peer 127.0.0.1 ${got.port}\n` : "peer null -1\n";
+      const expected = isComponent(engine) ? `peer 127.0.0.1 ${got.port}\n` : "peer null -1\n";
       assert.equal(got.text, expected);
     });
 
@@ -148,7 +148,7 @@ for (const engine of ENGINES) {
       const app = await startApp(ECHO, { engine, listen: false });
       assert.equal((await within(app.exited, 10_000, "the exit")).code, 1);
       // The wasmtime command that grants one, for what runs: the component binds what EVENTIDE_LISTEN names.
-      assert.match(app.stderr, engine === "wasmtime-current" ? /-S inherit-network --env EVENTIDE_LISTEN=0=127\.0\.0\.1:PORT app\.component\.wasm/
+      assert.match(app.stderr, isComponent(engine) ? /-S inherit-network --env EVENTIDE_LISTEN=0=127\.0\.0\.1:PORT app\.component\.wasm/
         : /-S tcplisten=127\.0\.0\.1:PORT/);
       assert.match(app.stderr, /--listen/);
     });

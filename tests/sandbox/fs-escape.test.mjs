@@ -87,7 +87,8 @@ function snapshot(dir, prefix = "") {
 /** Runs the app under `engine` with `root` granted as /sandbox; resolves with its outcomes by case. */
 function runApp(engine, root, phase) {
   const [file, args] = isWasmtime(engine)
-    ? [wasmtime(engine), [...wasmtimeArgs(engine, APP, { flags: ["--dir", `${root}::${GUEST_DIR}`] }), phase]]
+    // Writable: the wasmtime CLI grants every preopen all rights; eventide-wasmtime's --dir is read-only.
+    ? [wasmtime(engine), [...wasmtimeArgs(engine, APP, { flags: [engine === "wasmtime-host" ? "--dir-rw" : "--dir", `${root}::${GUEST_DIR}`] }), phase]]
     : [process.execPath, [join(ROOT, "dist/host/cli.js"), "run", APP, "--engine", "node", "--dir", `${root}:${GUEST_DIR}:rw`, "--", phase]];
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: RUN_TIMEOUT_MS, env: { ...process.env, RUST_BACKTRACE: "0" } }, (err, stdout, stderr) => {
