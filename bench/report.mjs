@@ -4,6 +4,7 @@ import { join } from "node:path";
 
 const NAMES = {
   "eventide-wasmtime": "Eventide (wasmtime 36, preview1)", "eventide-wasmtime-current": "Eventide (wasmtime 48, WASI 0.2)",
+  "eventide-wasmtime-host": "Eventide (eventide-wasmtime 48, WASI 0.2)",
   "eventide-node": "Eventide (inside Node)", "node-http": "Node http", nginx: "nginx (1 worker)",
 };
 const fmt = (n, digits = 0) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
@@ -14,7 +15,7 @@ const loadName = (results) => (results.machine.load_generator ?? "wrk").split(" 
 
 function chart(results) {
   const groups = [["50 connections", results.hello_c50], ["1,000 connections", results.hello_c1000], ["50 conn. + idle", Object.fromEntries(Object.entries(results.idle).map(([k, v]) => [k, { rps: v.rps_with_idle }]))]];
-  const colors = { "eventide-wasmtime": "#1f77b4", "eventide-wasmtime-current": "#9467bd", "eventide-node": "#6baed6", "node-http": "#2ca02c", nginx: "#999999" };
+  const colors = { "eventide-wasmtime": "#1f77b4", "eventide-wasmtime-current": "#9467bd", "eventide-wasmtime-host": "#c5b0d5", "eventide-node": "#6baed6", "node-http": "#2ca02c", nginx: "#999999" };
   const names = Object.keys(NAMES);
   const max = Math.max(...groups.flatMap(([, t]) => names.map((n) => t[n]?.rps ?? 0)));
   const W = 760, H = 360, left = 70, bottom = 300, top = 40, groupW = (W - left - 20) / groups.length, barW = groupW / (names.length + 1.5);
@@ -64,7 +65,9 @@ function headline(results) {
   p99 ${fmt(c50["eventide-wasmtime"].p99_ms, 2)} ms vs ${fmt(c50["node-http"].p99_ms, 2)} ms; inside Node ${k(c50["eventide-node"].rps)} (${ratio(r["eventide-node"].c50)}); nginx ${k(c50.nginx?.rps)} (${ratio(r.nginx?.c50)}).
 - 1,000 connections: wasmtime ${ratio(r["eventide-wasmtime"].c1000)}, inside Node ${ratio(r["eventide-node"].c1000)} Node's http.
 - Current wasmtime (48, the WASI 0.2 component): ${k(c50["eventide-wasmtime-current"]?.rps)} req/s at 50 connections,
-  ${ratio(results.component_vs_preview1?.c50)} the preview1 module under wasmtime 36 (paired by round; ${ratio(results.component_vs_preview1?.c1000)} at 1,000).
+  ${ratio(results.component_vs_preview1?.c50)} the preview1 module under wasmtime 36 (paired by round; ${ratio(results.component_vs_preview1?.c1000)} at 1,000); under
+  eventide-wasmtime (the wasmtime 48 crate, the guest polling in its own thread) ${k(c50["eventide-wasmtime-host"]?.rps)} req/s, ${ratio(results.host_component_vs_preview1?.c50)}
+  (${ratio(results.host_component_vs_preview1?.c1000)} at 1,000).
 - ${fmt(results.settings.idle_connections)} idle connections: **${fmt(idle["eventide-node"].linear_memory_bytes_per_connection)} bytes of linear memory per connection**; beside them
   wasmtime still serves ${k(idle["eventide-wasmtime"].rps_with_idle)} req/s (${ratio(r["eventide-wasmtime"].with_idle)} Node's http).
 - The HTTP parser: ${ratio(p.realistic.eventide_vs_llhttp_wasm)} (realistic requests) and ${ratio(p.large_headers.eventide_vs_llhttp_wasm)} (large headers) the

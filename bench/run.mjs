@@ -59,6 +59,7 @@ function servers() {
   const ensure = (line) => { try { return sh(`bash ${join(ROOT, "scripts/ensure-wasmtime.sh")} ${line}`); } catch { return null; } };
   const wasmtime = ensure("lts");
   const current = ensure("current");
+  const host = ensure("host");
   const underWasmtime = (bin) => ({
     argv: (port) => [process.execPath, join(ROOT, "dist/host/cli.js"), "run", HELLO, "--engine", "wasmtime", "--listen", `127.0.0.1:${port}`],
     env: bin ? { EVENTIDE_WASMTIME: bin } : {}, childServes: true,
@@ -67,6 +68,8 @@ function servers() {
     { name: "eventide-wasmtime", label: "Eventide (wasmtime 36, preview1)", missing: wasmtime ? null : "no wasmtime 36–46", ...underWasmtime(wasmtime) },
     { name: "eventide-wasmtime-current", label: "Eventide (wasmtime 48, WASI 0.2 component)",
       missing: current ? null : "no wasmtime 47 or newer", ...underWasmtime(current) },
+    { name: "eventide-wasmtime-host", label: "Eventide (eventide-wasmtime: the wasmtime 48 crate, WASI 0.2 component)",
+      missing: host ? null : "eventide-wasmtime not built", ...underWasmtime(host) },
     { name: "eventide-node", label: "Eventide (inside Node)", missing: null,
       argv: () => [process.execPath, join(ROOT, "bench/servers/eventide-node.mjs"), HELLO] },
     { name: "node-http", label: "Node http", missing: null, argv: () => [process.execPath, join(ROOT, "bench/servers/node-http.mjs")] },
@@ -279,8 +282,12 @@ results.component_vs_preview1 = {
   c50: pairedWith(results.hello_c50, "eventide-wasmtime-current", "eventide-wasmtime"),
   c1000: pairedWith(results.hello_c1000, "eventide-wasmtime-current", "eventide-wasmtime"),
 };
+results.host_component_vs_preview1 = {
+  c50: pairedWith(results.hello_c50, "eventide-wasmtime-host", "eventide-wasmtime"),
+  c1000: pairedWith(results.hello_c1000, "eventide-wasmtime-host", "eventide-wasmtime"),
+};
 results.ratios_vs_node_http = {};
-for (const name of ["eventide-wasmtime", "eventide-wasmtime-current", "eventide-node", "nginx"]) {
+for (const name of ["eventide-wasmtime", "eventide-wasmtime-current", "eventide-wasmtime-host", "eventide-node", "nginx"]) {
   results.ratios_vs_node_http[name] = {
     c50: ratio(results.hello_c50, name), c1000: ratio(results.hello_c1000, name),
     c50_paired_by_round: pairedRatio(results.hello_c50, name), c1000_paired_by_round: pairedRatio(results.hello_c1000, name),
