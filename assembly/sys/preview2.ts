@@ -531,11 +531,7 @@ export function settle(timeoutMs: i32): void {
     if (now >= deadline) return;
     const clock = subscribe_duration(deadline - now);
     const waiting = output_subscribe(unchecked(lingering[0]).output);
-    store<u32>(RET + 16, clock);
-    store<u32>(RET + 20, waiting);
-    landAt(RET + 24, 8);
-    io_poll(RET + 16, 2, RET);
-    takeList(load<u32>(RET), load<u32>(RET, 4) << 2, RET + 24);
+    pollOnce(clock, waiting);
     drop_pollable(waiting);
     drop_pollable(clock);
     releaseLingering();
@@ -567,9 +563,13 @@ function readPollable(d: Descriptor): u32 {
  * eventide-wasmtime refreshes at each poll) has looked at the socket before a non-blocking call that follows.
  */
 export function refreshReadiness(fd: u32): void {
-  if (!isOpen(fd)) return;
-  store<u32>(RET + 16, clockFor(0));
-  store<u32>(RET + 20, readPollable(descriptor(fd)));
+  if (isOpen(fd)) pollOnce(clockFor(0), readPollable(descriptor(fd)));
+}
+
+/** One wasi:io/poll of `pollable` with `clock` as its timeout, the ready list landed in scratch and discarded. */
+function pollOnce(clock: u32, pollable: u32): void {
+  store<u32>(RET + 16, clock);
+  store<u32>(RET + 20, pollable);
   landAt(RET + 24, 8);
   io_poll(RET + 16, 2, RET);
   takeList(load<u32>(RET), load<u32>(RET, 4) << 2, RET + 24);

@@ -109,12 +109,9 @@ async fn run(args: Args) -> wasmtime::Result<()> {
     for (name, value) in &args.env {
         wasi.env(name, value);
     }
-    for (host, guest) in &args.dirs {
-        wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
-            .map_err(|e| e.context(format!("failed to open directory {}", host.display())))?;
-    }
-    for (host, guest) in &args.writable_dirs {
-        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
+    let dirs = args.dirs.iter().map(|d| (d, FsPerms::ReadOnly));
+    for ((host, guest), perms) in dirs.chain(args.writable_dirs.iter().map(|d| (d, FsPerms::ReadWrite))) {
+        wasi.preopened_dir(host, guest, perms)
             .map_err(|e| e.context(format!("failed to open directory {}", host.display())))?;
     }
     wasi.inherit_network().allow_tcp(true).allow_udp(false).allow_ip_name_lookup(false);
