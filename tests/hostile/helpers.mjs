@@ -3,7 +3,7 @@
 // fds and memory came back down.
 import assert from "node:assert/strict";
 import http from "node:http";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { startApp, rssKiB } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
 
@@ -53,6 +53,31 @@ async function steadyFdCount(pid) {
   return last;
 }
 
+const TCP_STATES = ["", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"];
+
+/**
+ * What a process's fds are, for a failure message: "7 socket ESTABLISHED, 2 socket CLOSE_WAIT, 3 pipe, ..."
+ * (a socket's TCP state from /proc/net/tcp{,6}; CLOSE_WAIT means the peer ended and the process did not close).
+ */
+export function describeFds(pid) {
+  const states = new Map();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9) states.set(f[9], TCP_STATES[parseInt(f[3], 16)] ?? f[3]);
+    }
+  }
+  const kinds = new Map();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let link;
+    try { link = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+    const socket = /^socket:\[(\d+)\]$/.exec(link);
+    const kind = socket ? `socket ${states.get(socket[1]) ?? "(not TCP)"}` : link.replace(/:\[\d+\]$/, "").replace(/^\/.*/, "file");
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  return [...kinds].map(([kind, n]) => `${n} ${kind}`).join(", ");
+}
+
 /** RSS growth of the server since the baseline, in MiB. */
 export function grownMiB(baseline) {
   return (rssKiB(baseline.pid) - baseline.rssKiB) / 1024;
@@ -73,7 +98,7 @@ export async function assertRecovered(app, baseline, { rssMiB = 32, ms = 5000 } 
     await sleep(100);
     fds = fdCount(baseline.pid);
   }
-  assert.ok(fds <= baseline.fds, `the server holds ${fds} fds ${ms} ms after the attack ended (${baseline.fds} before it)`);
+  assert.ok(fds <= baseline.fds, `the server holds ${fds} fds ${ms} ms after the attack ended (${baseline.fds} before it): ${describeFds(baseline.pid)}`);
   const grown = grownMiB(baseline);
   assert.ok(grown < rssMiB, `the server's RSS stayed ${grown.toFixed(1)} MiB above where it started (bound ${rssMiB} MiB)`);
 }
