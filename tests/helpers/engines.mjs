@@ -107,7 +107,9 @@ export async function freePort(host = "127.0.0.1") {
 /** `promise`, or a rejection naming `what` if it has not settled within `ms`. */
 export function within(promise, ms, what) {
   let timer;
-  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms); });
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${typeof what === "function" ? what() : what}: not within ${ms} ms`)), ms);
+  });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
