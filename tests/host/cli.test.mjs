@@ -5,17 +5,13 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, ENGINES, cliEngine, isComponent, freePort, startApp, endApps, within, pipelined, requestInFlight, spawnTracked } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
-
-/** The pids of a process's children, from /proc ("" when it has none or is gone). */
-function childrenOf(pid) {
-  try { return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim(); } catch { return ""; }
-}
+import { childPids } from "../helpers/serving.mjs";
 
 const CLI = join(ROOT, "dist/host/cli.js");
 
@@ -317,7 +313,7 @@ for (const engine of ENGINES) {
         const app = await startApp(PROBE, { engine, cli: true });
         assert.equal((await get(app.port, "/x")).body, "GET /x");
         // What is still running says which side hung (eventide, or the app it should have drained or killed).
-        const state = () => `the exit after ${signal} (eventide's children: ${childrenOf(app.child.pid) || "none"}; stderr: ${JSON.stringify(app.stderr)})`;
+        const state = () => `the exit after ${signal} (eventide's children: ${childPids(app.child.pid).join(" ") || "none"}; stderr: ${JSON.stringify(app.stderr)})`;
         const { code, signal: killedBy } = await within(app.stop(signal), 10_000, state);
         assert.deepEqual({ code, killedBy }, { code: 0, killedBy: null }, app.stderr); // wasmtime drains over its control channel
         assert.equal(app.stderr, "");

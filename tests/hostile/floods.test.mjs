@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { execFileSync } from "node:child_process";
 import { ENGINES } from "../helpers/engines.mjs";
-import { startHostile, assertRecovered, fdCount, sleep } from "./helpers.mjs";
+import { startHostile, assertRecovered, sleep } from "./helpers.mjs";
+import { openFdCount } from "../helpers/serving.mjs";
 
 const MAX_CONNECTIONS = 50;
 const FLOOD = 1000;
@@ -54,7 +55,7 @@ for (const engine of ENGINES) {
           const closed = await flood.closedBy(5000);
           assert.ok(closed >= FLOOD - 1, `${FLOOD - closed} of ${FLOOD} connections past the limit still open after 5 s`);
           assert.equal(await admitted.closedBy(0), 0, "an admitted connection was closed by the flood");
-          assert.ok(fdCount(baseline.pid) >= baseline.fds + MAX_CONNECTIONS - 1, "the admitted connections were let go");
+          assert.ok(openFdCount(baseline.pid) >= baseline.fds + MAX_CONNECTIONS - 1, "the admitted connections were let go");
           const lines = app.stderr.split("\n").filter((l) => /maxConnections/.test(l));
           assert.ok(lines.length >= 1 && lines.length <= 5, `the burst is logged once (or a few times, for pauses within it):\n${app.stderr}`);
         } finally {
@@ -79,7 +80,7 @@ for (const engine of ENGINES) {
         try {
           await sleep(1000);
           assert.equal(app.child.exitCode, null, `the server exited: ${app.stderr}`);
-          assert.ok(fdCount(baseline.pid) >= FD_LIMIT - 8, `the server took only ${fdCount(baseline.pid)} fds of ${FD_LIMIT}`);
+          assert.ok(openFdCount(baseline.pid) >= FD_LIMIT - 8, `the server took only ${openFdCount(baseline.pid)} fds of ${FD_LIMIT}`);
         } finally {
           // Reset, not FIN: past the full backlog the kernel dropped the handshake's last ACK of some of these,
           // so it holds them half-open and lets them in later, when the client's socket is already closing. A

@@ -3,25 +3,19 @@
 // fds and memory came back down.
 import assert from "node:assert/strict";
 import http from "node:http";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { startApp, rssKiB } from "../helpers/engines.mjs";
+import { childPids, describeFds, openFdCount } from "../helpers/serving.mjs";
 import { get } from "../helpers/http.mjs";
 
 export const HOSTILE = "dist/tests/apps/hostile.wasm";
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Open file descriptors of a process we started, from /proc (sockets, pipes, the engine's own files). */
-export function fdCount(pid) {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
 
 /**
  * The process that serves: the one started, or the wasmtime that `eventide run --engine wasmtime` started
  * (its only child; the Node engine starts none).
  */
 function serverPid(child) {
-  const [first] = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").split(" ");
-  return first ? Number(first) : child.pid;
+  return childPids(child.pid)[0] ?? child.pid;
 }
 
 /**
@@ -42,40 +36,15 @@ export async function startHostile(options) {
  */
 async function steadyFdCount(pid) {
   const deadline = Date.now() + 3000;
-  let last = fdCount(pid);
+  let last = openFdCount(pid);
   let same = 0;
   while (same < 3 && Date.now() < deadline) {
     await sleep(100);
-    const now = fdCount(pid);
+    const now = openFdCount(pid);
     same = now === last ? same + 1 : 0;
     last = now;
   }
   return last;
-}
-
-const TCP_STATES = ["", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"];
-
-/**
- * What a process's fds are, for a failure message: "7 socket ESTABLISHED, 2 socket CLOSE_WAIT, 3 pipe, ..."
- * (a socket's TCP state from /proc/net/tcp{,6}; CLOSE_WAIT means the peer ended and the process did not close).
- */
-export function describeFds(pid) {
-  const states = new Map();
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9) states.set(f[9], TCP_STATES[parseInt(f[3], 16)] ?? f[3]);
-    }
-  }
-  const kinds = new Map();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let link;
-    try { link = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
-    const socket = /^socket:\[(\d+)\]$/.exec(link);
-    const kind = socket ? `socket ${states.get(socket[1]) ?? "(not TCP)"}` : link.replace(/:\[\d+\]$/, "").replace(/^\/.*/, "file");
-    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-  }
-  return [...kinds].map(([kind, n]) => `${n} ${kind}`).join(", ");
 }
 
 /** RSS growth of the server since the baseline, in MiB. */
@@ -93,10 +62,10 @@ export async function assertRecovered(app, baseline, { rssMiB = 32, ms = 5000 } 
   assert.equal(app.child.exitCode, null, `the server exited: ${app.stderr}`);
   assert.equal((await get(app.port, "/after")).body, "ok", "a normal request after the attack");
   const deadline = Date.now() + ms;
-  let fds = fdCount(baseline.pid);
+  let fds = openFdCount(baseline.pid);
   while (fds > baseline.fds && Date.now() < deadline) {
     await sleep(100);
-    fds = fdCount(baseline.pid);
+    fds = openFdCount(baseline.pid);
   }
   assert.ok(fds <= baseline.fds, `the server holds ${fds} fds ${ms} ms after the attack ended (${baseline.fds} before it): ${describeFds(baseline.pid)}`);
   const grown = grownMiB(baseline);

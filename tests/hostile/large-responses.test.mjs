@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { ENGINES } from "../helpers/engines.mjs";
 import { get } from "../helpers/http.mjs";
-import { startHostile, assertRecovered, grownMiB, fdCount, sleep } from "./helpers.mjs";
+import { startHostile, assertRecovered, grownMiB, sleep } from "./helpers.mjs";
+import { openFdCount } from "../helpers/serving.mjs";
 
 const BIG_MIB = 16; // the hostile app's /big
 const NEVER_READ = 200;
@@ -37,7 +38,7 @@ for (const engine of ENGINES) {
         const late = grownMiB(baseline);
         assert.ok(late < NEVER_READ_RSS_MIB, `the server grew ${late.toFixed(0)} MiB holding ${NEVER_READ} unread ${BIG_MIB} MiB responses`);
         assert.ok(late - early < 16, `still growing: ${early.toFixed(0)} MiB, then ${late.toFixed(0)} MiB 1.5 s later`);
-        assert.ok(fdCount(baseline.pid) >= baseline.fds + NEVER_READ, "the stalled connections were closed, not waited on");
+        assert.ok(openFdCount(baseline.pid) >= baseline.fds + NEVER_READ, "the stalled connections were closed, not waited on");
         assert.equal((await get(app.port, "/meanwhile")).body, "ok");
       } finally {
         for (const s of sockets) s.destroy();

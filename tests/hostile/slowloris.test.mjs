@@ -5,7 +5,8 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { ENGINES } from "../helpers/engines.mjs";
-import { startHostile, assertRecovered, normalClient, percentile, fdCount, sleep } from "./helpers.mjs";
+import { startHostile, assertRecovered, normalClient, percentile, sleep } from "./helpers.mjs";
+import { openFdCount } from "../helpers/serving.mjs";
 
 const SLOW = 1000;
 const HEADERS_TIMEOUT_MS = 4000;
@@ -37,7 +38,7 @@ for (const engine of ENGINES) {
       try {
         await connectedAll;
         await sleep(300);
-        assert.ok(fdCount(baseline.pid) >= baseline.fds + SLOW * 0.9, "the slow connections were not all accepted");
+        assert.ok(openFdCount(baseline.pid) >= baseline.fds + SLOW * 0.9, "the slow connections were not all accepted");
         const latencies = await normalClient(app.port, { ms: 2500 });
         const p99 = percentile(latencies, 99);
         assert.ok(latencies.length >= 100, `only ${latencies.length} normal requests in 2.5 s`);

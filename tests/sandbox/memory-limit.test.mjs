@@ -4,9 +4,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ENGINES, ROOT, cliEngine, rssKiB } from "../helpers/engines.mjs";
+import { childPids } from "../helpers/serving.mjs";
 
 const APP = join(ROOT, "dist/tests/apps/mem-hog.wasm");
 const LIMIT_MIB = 64;
@@ -18,8 +18,7 @@ const MESSAGE = /^out of memory: linear memory could not grow past (\d+) bytes \
 /** RSS of `pid` and its children (wasmtime runs as the CLI's child), or 0 once it is gone. */
 function treeRssKiB(pid) {
   try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean);
-    return rssKiB(pid) + children.reduce((sum, child) => sum + treeRssKiB(Number(child)), 0);
+    return rssKiB(pid) + childPids(pid).reduce((sum, child) => sum + treeRssKiB(child), 0);
   } catch {
     return 0;
   }
